@@ -1,0 +1,247 @@
+/**
+ * Turns functions/*.ts into an App Services app directory (dist/app) that `appservices push`
+ * accepts: one self-contained function file per source, functions/config.json from the metadata
+ * each source declares, values, scheduled triggers. Fails with a message naming the file at fault.
+ */
+import { build as esbuild, type Metafile } from "esbuild";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import vm from "node:vm";
+import type { FunctionMeta } from "../lib/functionMeta";
+import { checkCompatibility, formatViolations } from "./compat";
+
+export const PROJECT_ROOT = join(__dirname, "..");
+
+/** A private global name for the bundle's module object; the footer forwards `exports` to it. */
+const BUNDLE_GLOBAL = "__deleteUserBundle";
+const TARGET = "es2017";
+
+export class BuildError extends Error {
+  override name = "BuildError";
+}
+
+export interface BuiltFunction {
+  name: string;
+  file: string;
+  bytes: number;
+  meta: FunctionMeta;
+}
+
+export interface BuildResult {
+  outDir: string;
+  functions: BuiltFunction[];
+  values: string[];
+  triggers: string[];
+  milliseconds: number;
+}
+
+export interface BuildOptions {
+  /** Where to write the app directory; default dist/app. It is replaced whole. */
+  outDir?: string;
+  /** The project to build; default this one. Tests point it at fixture projects. */
+  projectDir?: string;
+}
+
+export async function buildApp(options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const projectDir = options.projectDir ?? PROJECT_ROOT;
+  const outDir = options.outDir ?? join(projectDir, "dist", "app");
+  const names = listFunctionSources(join(projectDir, "functions"));
+  if (names.length === 0) throw new BuildError(`No function sources found in ${join(projectDir, "functions")}: add one TypeScript file per function.`);
+
+  const bundles = await Promise.all(names.map((name) => bundleFunction(projectDir, name)));
+  const secretNames = readSecretNames(projectDir);
+  const values = readValues(projectDir, secretNames);
+  const rootConfig = readJson(join(projectDir, "root_config.json"));
+
+  rmSync(outDir, { recursive: true, force: true });
+  writeJson(join(outDir, "root_config.json"), rootConfig);
+  writeJson(
+    join(outDir, "functions", "config.json"),
+    bundles.map(({ name, meta }) => ({ name, private: meta.private, run_as_system: meta.runAsSystem, disable_arg_logs: meta.disableArgLogs })),
+  );
+  for (const bundle of bundles) writeText(join(outDir, "functions", `${bundle.name}.js`), bundle.code);
+  for (const value of values) writeJson(join(outDir, "values", `${value.name}.json`), value);
+  const triggers = bundles.filter((b) => b.meta.schedule);
+  for (const { name, meta } of triggers) {
+    writeJson(join(outDir, "triggers", `${name}.json`), {
+      name,
+      type: "SCHEDULED",
+      function_name: name,
+      config: { schedule: meta.schedule },
+      disabled: false,
+    });
+  }
+  return {
+    outDir,
+    functions: bundles.map(({ name, code, meta }) => ({ name, file: join(outDir, "functions", `${name}.js`), bytes: Buffer.byteLength(code), meta })),
+    values: values.map((v) => v.name),
+    triggers: triggers.map((t) => t.name),
+    milliseconds: performance.now() - started,
+  };
+}
+
+/** Function names from functions/**.ts; a nested file utils/add.ts is the function "utils/add". */
+function listFunctionSources(dir: string, prefix = ""): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      if (entry.isDirectory()) return listFunctionSources(join(dir, entry.name), `${prefix}${entry.name}/`);
+      if (entry.isFile() && entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) return [`${prefix}${entry.name.slice(0, -3)}`];
+      return [];
+    })
+    .sort();
+}
+
+interface Bundle {
+  name: string;
+  code: string;
+  meta: FunctionMeta;
+}
+
+async function bundleFunction(projectDir: string, name: string): Promise<Bundle> {
+  const source = join(projectDir, "functions", `${name}.ts`);
+  const label = relative(projectDir, source);
+  let result;
+  try {
+    result = await esbuild({
+      entryPoints: [source],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: "iife",
+      globalName: BUNDLE_GLOBAL,
+      platform: "neutral",
+      target: TARGET,
+      minify: false,
+      legalComments: "none",
+      logLevel: "silent",
+      banner: { js: `// App Services function "${name}", built from ${label} by app-services-delete-user. Do not edit: rebuild.` },
+      // App Services calls the bare `exports`; it has no `module`, so the entry's default export is forwarded.
+      footer: { js: `exports = async function (...args) {\n  return ${BUNDLE_GLOBAL}.default.apply(this, args);\n};` },
+    });
+  } catch (error) {
+    const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
+    const detail = errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join("; ");
+    throw new BuildError(`${label}: esbuild failed: ${detail || (error as Error).message}`);
+  }
+  assertSelfContained(label, result.metafile);
+  const code = result.outputFiles[0].text;
+  const violations = checkCompatibility(code);
+  if (violations.length > 0) {
+    throw new BuildError(`${label} builds into code the App Services runtime rejects:\n${formatViolations(name, violations)}`);
+  }
+  return { name, code, meta: readMeta(label, code) };
+}
+
+/** A function file cannot load packages at run time: nothing from node_modules may be bundled. */
+function assertSelfContained(label: string, metafile: Metafile): void {
+  const packaged = Object.keys(metafile.inputs).filter((input) => input.includes("node_modules"));
+  if (packaged.length > 0) {
+    throw new BuildError(
+      `${label} bundles code from node_modules (${packaged.slice(0, 3).join(", ")}): use the runtime's globals (BSON, EJSON) and \`import type\` instead.`,
+    );
+  }
+}
+
+/**
+ * Loads the built file the way App Services does (a script with a bare `exports`, no module or
+ * require) and reads the entry's default export and `meta` from the bundle's module object.
+ */
+function readMeta(label: string, code: string): FunctionMeta {
+  const sandbox: Record<string, unknown> = { exports: undefined };
+  try {
+    vm.runInNewContext(code, vm.createContext(sandbox), { filename: label, timeout: 1000 });
+  } catch (error) {
+    throw new BuildError(`${label}: the built file fails when loaded: ${(error as Error).message}`);
+  }
+  const mod = sandbox[BUNDLE_GLOBAL] as { default?: unknown; meta?: unknown } | undefined;
+  if (typeof mod?.default !== "function") {
+    throw new BuildError(`${label} has no default export: write \`export default async function ${label.replace(/^.*\/|\.ts$/g, "")}(...) {}\`.`);
+  }
+  if (typeof sandbox.exports !== "function") throw new BuildError(`${label}: the built file does not assign a function to exports.`);
+  return validateMeta(label, mod.meta);
+}
+
+const CRON_FIELD = /^[\d*/,-]+$/;
+
+function validateMeta(label: string, meta: unknown): FunctionMeta {
+  const fix = `export \`meta = defineFunction({ private, runAsSystem, disableArgLogs, schedule? })\` from lib/functionMeta.`;
+  if (typeof meta !== "object" || meta === null) throw new BuildError(`${label} exports no metadata: ${fix}`);
+  const m = meta as Record<string, unknown>;
+  for (const key of ["private", "runAsSystem", "disableArgLogs"]) {
+    if (typeof m[key] !== "boolean") throw new BuildError(`${label}: meta.${key} must be true or false, got ${JSON.stringify(m[key])}. ${fix}`);
+  }
+  const unknownKeys = Object.keys(m).filter((k) => !["private", "runAsSystem", "disableArgLogs", "schedule"].includes(k));
+  if (unknownKeys.length > 0) throw new BuildError(`${label}: unknown meta key(s) ${unknownKeys.join(", ")}. ${fix}`);
+  if (m.schedule !== undefined) {
+    const fields = typeof m.schedule === "string" ? m.schedule.trim().split(/\s+/) : [];
+    if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) {
+      throw new BuildError(`${label}: meta.schedule must be a 5-field cron expression such as "0 3 * * *", got ${JSON.stringify(m.schedule)}.`);
+    }
+  }
+  return m as unknown as FunctionMeta;
+}
+
+function readSecretNames(projectDir: string): Set<string> {
+  const file = join(projectDir, "secrets.example.json");
+  const secrets = readJson(file);
+  if (typeof secrets !== "object" || secrets === null || Array.isArray(secrets)) {
+    throw new BuildError(`${file} must be a JSON object of { "secretName": "placeholder" }.`);
+  }
+  return new Set(Object.keys(secrets));
+}
+
+interface ValueFile {
+  name: string;
+  value: unknown;
+  from_secret: boolean;
+}
+
+function readValues(projectDir: string, secretNames: Set<string>): ValueFile[] {
+  const dir = join(projectDir, "values");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((file) => {
+      const label = `values/${file}`;
+      const value = readJson(join(dir, file)) as Partial<ValueFile>;
+      const expected = file.slice(0, -5);
+      if (typeof value !== "object" || value === null || value.name !== expected) {
+        throw new BuildError(`${label}: "name" must be "${expected}", the file's name.`);
+      }
+      if (!("value" in value)) throw new BuildError(`${label}: "value" is missing.`);
+      const fromSecret = value.from_secret ?? false;
+      if (typeof fromSecret !== "boolean") throw new BuildError(`${label}: "from_secret" must be true or false.`);
+      if (fromSecret && (typeof value.value !== "string" || !secretNames.has(value.value))) {
+        throw new BuildError(
+          `${label} reads the secret ${JSON.stringify(value.value)}, which secrets.example.json does not list: add "${String(value.value)}" there so deploys create it.`,
+        );
+      }
+      return { name: expected, value: value.value, from_secret: fromSecret };
+    });
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new BuildError(`${file} is missing.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BuildError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function writeText(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+export function writeJson(file: string, data: unknown): void {
+  writeText(file, `${JSON.stringify(data, null, 2)}\n`);
+}

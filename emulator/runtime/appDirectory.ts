@@ -1,0 +1,94 @@
+/**
+ * Reads a built App Services app directory the way App Services does: functions/config.json,
+ * the function files, values (resolving from_secret against the given secrets) and triggers.
+ */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FunctionConfig } from "./types";
+
+export interface TriggerDefinition {
+  name: string;
+  function_name: string;
+  schedule: string;
+  disabled: boolean;
+}
+
+export interface LoadedApp {
+  dir: string;
+  name: string;
+  functions: Map<string, { config: FunctionConfig; source: string }>;
+  values: Record<string, unknown>;
+  triggers: TriggerDefinition[];
+}
+
+export class AppDirectoryError extends Error {
+  override name = "AppDirectoryError";
+}
+
+export interface LoadOptions {
+  /** Secret name → value, for values with from_secret: true. */
+  secrets: Record<string, string>;
+  /** Applied after secrets: value name → value. */
+  valueOverrides?: Record<string, unknown>;
+}
+
+export function loadAppDirectory(dir: string, options: LoadOptions): LoadedApp {
+  if (!existsSync(join(dir, "functions", "config.json"))) {
+    throw new AppDirectoryError(`${dir} is not a built app directory (no functions/config.json): run \`npm run build\` first.`);
+  }
+  const root = readJson(join(dir, "root_config.json"), { name: "app" }) as { name?: string };
+  const configs = readJson(join(dir, "functions", "config.json"), []) as FunctionConfig[];
+  if (!Array.isArray(configs)) throw new AppDirectoryError(`${dir}/functions/config.json must be a JSON array.`);
+  const functions = new Map<string, { config: FunctionConfig; source: string }>();
+  for (const config of configs) {
+    const file = join(dir, "functions", `${config.name}.js`);
+    if (!existsSync(file)) throw new AppDirectoryError(`functions/config.json lists "${config.name}" but ${file} is missing.`);
+    functions.set(config.name, { config, source: readFileSync(file, "utf8") });
+  }
+  return {
+    dir,
+    name: root.name ?? "app",
+    functions,
+    values: { ...readValues(dir, options.secrets), ...options.valueOverrides },
+    triggers: readTriggers(dir),
+  };
+}
+
+function readValues(dir: string, secrets: Record<string, string>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const file of listJson(join(dir, "values"))) {
+    const v = readJson(file, undefined) as { name: string; value: unknown; from_secret?: boolean };
+    if (!v.from_secret) {
+      values[v.name] = v.value;
+    } else if (typeof v.value === "string" && v.value in secrets) {
+      values[v.name] = secrets[v.value];
+    }
+    // A value whose secret does not exist is absent, as context.values.get returns undefined for it.
+  }
+  return values;
+}
+
+function readTriggers(dir: string): TriggerDefinition[] {
+  return listJson(join(dir, "triggers")).flatMap((file) => {
+    const t = readJson(file, undefined) as { name: string; type: string; function_name: string; config?: { schedule?: string }; disabled?: boolean };
+    if (t.type !== "SCHEDULED" || !t.config?.schedule) return [];
+    return [{ name: t.name, function_name: t.function_name, schedule: t.config.schedule, disabled: t.disabled ?? false }];
+  });
+}
+
+function listJson(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => join(dir, f));
+}
+
+function readJson(file: string, fallback: unknown): unknown {
+  if (!existsSync(file)) {
+    if (fallback !== undefined) return fallback;
+    throw new AppDirectoryError(`${file} is missing.`);
+  }
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new AppDirectoryError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}

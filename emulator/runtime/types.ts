@@ -1,0 +1,37 @@
+/**
+ * The contract between the emulator's function runtime (emulator/runtime/) and the servers that
+ * call it (emulator/server.ts, clientApi.ts, adminApi.ts). Shapes follow ../shared/docs/app-services.md.
+ */
+
+/** `context.user` as App Services gives it to a function. */
+export interface RuntimeUser {
+  /** Absent for the system user (triggers, scheduled runs). */
+  id?: string;
+  type: "normal" | "server" | "system";
+  data: Record<string, unknown>;
+  custom_data: Record<string, unknown>;
+  identities: Array<{ id: string; provider_type: string; data?: Record<string, unknown> }>;
+}
+
+/** `context.app`. */
+export interface RuntimeAppInfo {
+  id: string;
+  clientAppId: string;
+  name: string;
+  projectId: string;
+  deployment: { model: string; providerRegion: string };
+  lastDeployed: string;
+  hostingUri: string;
+}
+
+/** One entry of functions/config.json. */
+export interface FunctionConfig {
+  name: string;
+  private: boolean;
+  run_as_system: boolean;
+  disable_arg_logs: boolean;
+  can_evaluate?: Record<string, unknown>;
+}
+
+/** How a call reached the runtime: clients cannot call private functions. */
+export type CallOrigin = "client" | "system";

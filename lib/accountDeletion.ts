@@ -1,0 +1,93 @@
+/**
+ * Deleting an account and everything it owns, in an order where any failure can be retried to
+ * completion: log in (so a wrong key touches nothing), clean up, delete the account, clean up once
+ * more for anything written meanwhile, then record an audit entry.
+ */
+import { connectAdminApi, type DeleteOutcome } from "./adminApi";
+import { applyPlan, messageOf, type RuleOutcome } from "./cleanup";
+import type { BundleConfig } from "./config";
+import { logs } from "./logs";
+
+export interface DeletionReceipt {
+  userId: string;
+  /** "deleted" now, or "alreadyGone" when an earlier call had deleted the account. */
+  account: DeleteOutcome;
+  /** Documents handled per rule, both passes added up. */
+  cleanup: RuleOutcome[];
+  deletedBy: "self" | "admin";
+  finishedAt: string;
+}
+
+export interface DeletionRequest {
+  fn: string;
+  config: BundleConfig;
+  userId: string;
+  /** "self", or the admin's user id. */
+  actor: string;
+}
+
+/** Runs one named step; on failure logs it and says in the error which step failed. */
+async function step<T>(fn: string, name: string, run: () => Promise<T>, hint: string): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const message = messageOf(error);
+    logs.stepFailed(fn, name, message);
+    if (typeof error === "object" && error !== null) {
+      const e = error as { message: string; step?: string };
+      e.message = `${fn} stopped at step "${name}": ${message} ${hint}`;
+      e.step = name;
+      throw e;
+    }
+    throw new Error(`${fn} stopped at step "${name}": ${message} ${hint}`);
+  }
+}
+
+const RETRY_BEFORE = "Nothing else was changed; calling again completes the deletion.";
+const RETRY_AFTER = "The account is already deleted; the scheduled sweepOrphanedUserData (or an admin's deleteUser) removes what is left.";
+
+export async function deleteAccountAndData(request: DeletionRequest): Promise<DeletionReceipt> {
+  const { fn, config, userId, actor } = request;
+  const data = context.services.get(config.dataSourceName);
+  logs.deletionStarted(fn, userId, actor);
+
+  const admin = await step(fn, "login", () => connectAdminApi(context.http, config.adminApi), RETRY_BEFORE);
+  const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, userId),
+    "Rules that succeeded are done; calling again completes the rest, and the account is kept until then.");
+  const account = await step(fn, "deleteAccount", () => admin.deleteUser(userId), "The user's data is cleaned up; calling again deletes the account.");
+  logs.accountDeleted(fn, userId, account);
+  const final = await step(fn, "finalCleanup", () => applyPlan(fn, "final", data, config.cleanupRules, userId), RETRY_AFTER);
+
+  const cleanup = first.map((outcome, i) => ({ ...outcome, documents: outcome.documents + final[i].documents }));
+  const receipt: DeletionReceipt = {
+    userId,
+    account,
+    cleanup,
+    deletedBy: actor === "self" ? "self" : "admin",
+    finishedAt: new Date().toISOString(),
+  };
+  if (config.auditCollection) {
+    const audit = config.auditCollection;
+    await step(fn, "audit", () => writeAuditRecord(data, audit, receipt, actor), RETRY_AFTER);
+  }
+  logs.deletionFinished(fn, userId, cleanup.reduce((sum, c) => sum + c.documents, 0));
+  return receipt;
+}
+
+/**
+ * One record per deleted user, with one entry per run: upserted by a fixed _id, so a retry adds a
+ * run instead of a second record. It holds ids, times and counts, no personal data.
+ */
+async function writeAuditRecord(
+  data: { db(name: string): { collection(name: string): AppServicesCollection } },
+  audit: { database: string; collection: string },
+  receipt: DeletionReceipt,
+  actor: string,
+): Promise<void> {
+  const run = { at: new Date(receipt.finishedAt), actor, account: receipt.account, cleanup: receipt.cleanup };
+  await data.db(audit.database).collection(audit.collection).updateOne(
+    { _id: `deletion:${receipt.userId}` },
+    { $set: { userId: receipt.userId, deletedAt: run.at }, $push: { runs: run } },
+    { upsert: true },
+  );
+}

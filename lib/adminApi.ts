@@ -1,0 +1,130 @@
+/**
+ * The Admin API login helper and a thin typed client for the user endpoints this bundle needs,
+ * following ../shared/admin-api/openapi-admin-v3.yaml.
+ */
+import type { AdminApiConfig } from "./config";
+import { adminRequest } from "./adminRequest";
+import { ConfigError, isAdminApiError } from "./errors";
+
+/** Schema User, the fields this bundle reads. */
+export interface AdminUser {
+  _id: string;
+  type?: string;
+  disabled?: boolean;
+  identities?: Array<{ id: string; provider_type: string }>;
+  data?: Record<string, unknown>;
+  creation_date?: number;
+  last_authentication_date?: number;
+}
+
+/** An item of adminListPendingUsers. */
+export interface PendingUser {
+  _id: string;
+  user_id?: string;
+  domain_id: string;
+  login_ids: Array<{ id_type: "email"; id: string }>;
+}
+
+/** What a delete did: removed the user, or found it already gone (a retried call). */
+export type DeleteOutcome = "deleted" | "alreadyGone";
+
+/**
+ * Logs in with the API key pair and returns an access token.
+ * A refused key is a configuration error that names the values to check.
+ */
+export async function adminLogin(http: AppServicesHttp, config: AdminApiConfig): Promise<string> {
+  try {
+    const { json } = await adminRequest(http, {
+      operation: "adminLogin",
+      method: "post",
+      url: `${config.baseUrl}/auth/providers/mongodb-cloud/login`,
+      body: { username: config.publicKey, apiKey: config.privateKey },
+      ok: [200],
+    });
+    const token = (json as { access_token?: unknown } | undefined)?.access_token;
+    if (typeof token !== "string" || !token) {
+      throw new ConfigError(`Admin API login at ${config.baseUrl} answered 200 without an access_token: check that the value adminApiBaseUrl points at the App Services Admin API (…/api/admin/v3.0).`);
+    }
+    return token;
+  } catch (error) {
+    if (isAdminApiError(error) && (error.status === 401 || error.status === 403)) {
+      throw new ConfigError(
+        `Admin API login was refused (status ${error.status}): check the values adminApiPublicKey and adminApiPrivateKey and the secrets behind them; they must hold the public and private key of an Atlas project API key with the Project Owner role on this app's project.`,
+      );
+    }
+    throw error;
+  }
+}
+
+export interface AdminApiClient {
+  getUser(userId: string): Promise<AdminUser | undefined>;
+  /** One page of 50 users, after the given user id. */
+  listUsers(after?: string): Promise<AdminUser[]>;
+  deleteUser(userId: string): Promise<DeleteOutcome>;
+  disableUser(userId: string): Promise<void>;
+  enableUser(userId: string): Promise<void>;
+  logoutUser(userId: string): Promise<void>;
+  /** One page of 50 pending registrations, after the given pending id. */
+  listPendingUsers(after?: string): Promise<PendingUser[]>;
+  deletePendingUser(email: string): Promise<DeleteOutcome>;
+}
+
+/** A client over an access token from adminLogin. */
+export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConfig, accessToken: string): AdminApiClient {
+  const appUrl = `${config.baseUrl}/groups/${encodeURIComponent(config.groupId)}/apps/${encodeURIComponent(config.appId)}`;
+  const call = (operation: string, method: "get" | "put" | "delete", path: string, ok: number[]) =>
+    adminRequest(http, { operation, method, url: `${appUrl}${path}`, token: accessToken, ok });
+  const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
+  const page = (after?: string) => (after ? `?after=${encodeURIComponent(after)}` : "");
+
+  /**
+   * A 404 on a delete means either "already gone" (a retry: success) or "wrong group/app id".
+   * Only the app lookup tells them apart, so a misconfigured id can never pass as a deletion.
+   */
+  async function notFoundMeansGone(): Promise<DeleteOutcome> {
+    const app = await adminRequest(http, { operation: "adminGetApplication", method: "get", url: appUrl, token: accessToken, ok: [200, 404] });
+    if (app.status === 404) {
+      throw new ConfigError(
+        `The Admin API has no app ${config.appId} in project ${config.groupId}: check the values adminApiGroupId and adminApiAppId (or remove them to use context.app).`,
+      );
+    }
+    return "alreadyGone";
+  }
+
+  return {
+    async getUser(userId) {
+      const { status, json } = await call("adminGetUser", "get", userPath(userId), [200, 404]);
+      return status === 404 ? undefined : (json as AdminUser);
+    },
+    async listUsers(after) {
+      const { json } = await call("adminListUsers", "get", `/users${page(after)}`, [200]);
+      return Array.isArray(json) ? (json as AdminUser[]) : [];
+    },
+    async deleteUser(userId) {
+      const { status } = await call("adminDeleteUser", "delete", userPath(userId), [204, 404]);
+      return status === 404 ? notFoundMeansGone() : "deleted";
+    },
+    async disableUser(userId) {
+      await call("adminDisableUser", "put", `${userPath(userId)}/disable`, [204]);
+    },
+    async enableUser(userId) {
+      await call("adminEnableUser", "put", `${userPath(userId)}/enable`, [204]);
+    },
+    async logoutUser(userId) {
+      await call("adminUserLogout", "put", `${userPath(userId)}/logout`, [204]);
+    },
+    async listPendingUsers(after) {
+      const { json } = await call("adminListPendingUsers", "get", `/user_registrations/pending_users${page(after)}`, [200]);
+      return Array.isArray(json) ? (json as PendingUser[]) : [];
+    },
+    async deletePendingUser(email) {
+      const { status } = await call("adminDeletePendingEmailPasswordUser", "delete", `/user_registrations/by_email/${encodeURIComponent(email)}`, [204, 404]);
+      return status === 404 ? notFoundMeansGone() : "deleted";
+    },
+  };
+}
+
+/** Logs in once and returns a client: what every function that manages users starts with. */
+export async function connectAdminApi(http: AppServicesHttp, config: AdminApiConfig): Promise<AdminApiClient> {
+  return createAdminApiClient(http, config, await adminLogin(http, config));
+}

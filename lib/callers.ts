@@ -1,0 +1,60 @@
+/**
+ * Who may call what, and with which arguments. Everything here denies by default.
+ */
+import type { BundleConfig } from "./config";
+import { InvalidArgumentError, PermissionDeniedError } from "./errors";
+import { logs } from "./logs";
+
+const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
+// Deliberately simple: one "@", no spaces, a dot in the domain. App Services validates the rest.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function deny(fn: string, reason: string): never {
+  logs.denied(fn, reason);
+  throw new PermissionDeniedError(`${fn}: ${reason}`);
+}
+
+/** The id of the signed-in caller; system callers (triggers, system functions) have none. */
+export function requireSignedInUser(fn: string, user: AppServicesUser | undefined): string {
+  if (!user || user.type === "system" || typeof user.id !== "string" || !user.id) {
+    deny(fn, "must be called by a signed-in user; a system caller (trigger, scheduled or system function) has no account of its own. Nothing was changed.");
+  }
+  return user.id;
+}
+
+export function requireNoArguments(fn: string, args: unknown[]): void {
+  if (args.length > 0) {
+    throw new InvalidArgumentError(
+      `${fn} takes no arguments: it always acts on the signed-in user who calls it. Call it with empty parentheses, e.g. user.functions.${fn}(). Nothing was changed.`,
+    );
+  }
+}
+
+/** Admin functions: only user ids listed in the value accountAdmins (none by default). */
+export function requireAccountAdmin(fn: string, user: AppServicesUser | undefined, config: BundleConfig): string {
+  const id = requireSignedInUser(fn, user);
+  if (!config.accountAdmins.includes(id.toLowerCase())) {
+    deny(fn, `user ${id} is not an account admin. Admins are the user ids listed in the value "accountAdmins" (empty by default). Nothing was changed.`);
+  }
+  return id;
+}
+
+export function requireArgumentCount(fn: string, args: unknown[], names: string[]): void {
+  if (args.length !== names.length) {
+    throw new InvalidArgumentError(`${fn} takes ${names.length} argument(s) (${names.join(", ")}), got ${args.length}. Nothing was changed.`);
+  }
+}
+
+export function userIdArgument(fn: string, value: unknown): string {
+  if (typeof value !== "string" || !OBJECT_ID_HEX.test(value)) {
+    throw new InvalidArgumentError(`${fn}: userId must be an App Services user id, a string of 24 hex characters such as "64b7f0c2a1b2c3d4e5f60718". Nothing was changed.`);
+  }
+  return value.toLowerCase();
+}
+
+export function emailArgument(fn: string, value: unknown): string {
+  if (typeof value !== "string" || !EMAIL.test(value.trim())) {
+    throw new InvalidArgumentError(`${fn}: email must be an email address such as "someone@example.com". Nothing was changed.`);
+  }
+  return value.trim();
+}

@@ -1,0 +1,126 @@
+/**
+ * Reads and validates every value the bundle uses, once per call, before anything is touched.
+ * All problems are reported together, each naming the value and the fix.
+ */
+import { parseCleanupPlan, isPlainObject, typeName, type CleanupRule } from "./cleanupPlan";
+import { ConfigError } from "./errors";
+
+export const DEFAULT_ADMIN_API_BASE_URL = "https://services.cloud.mongodb.com/api/admin/v3.0";
+
+/** The names of the values this bundle reads (values/<name>.json). */
+export const VALUE_NAMES = {
+  publicKey: "adminApiPublicKey",
+  privateKey: "adminApiPrivateKey",
+  baseUrl: "adminApiBaseUrl",
+  groupId: "adminApiGroupId",
+  appId: "adminApiAppId",
+  allowServerUsers: "allowServerUserSelfDelete",
+  cleanup: "userDataCleanup",
+  audit: "deletionAuditCollection",
+  admins: "accountAdmins",
+  pendingMaxAge: "pendingUserMaxAgeDays",
+  dataSource: "dataSourceName",
+} as const;
+
+export interface AdminApiConfig {
+  baseUrl: string;
+  groupId: string;
+  appId: string;
+  publicKey: string;
+  privateKey: string;
+}
+
+export interface BundleConfig {
+  adminApi: AdminApiConfig;
+  allowServerUserSelfDelete: boolean;
+  cleanupRules: CleanupRule[];
+  auditCollection?: { database: string; collection: string };
+  accountAdmins: string[];
+  pendingUserMaxAgeDays: number;
+  dataSourceName: string;
+}
+
+const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
+
+type Values = { get(name: string): unknown };
+type AppInfo = { id?: string; projectId?: string };
+
+/** Reads all values; throws one ConfigError listing every problem found. */
+export function readConfig(values: Values, app: AppInfo): BundleConfig {
+  const problems: string[] = [];
+  const optional = (name: string): unknown => {
+    const v = values.get(name);
+    return v === null || v === "" ? undefined : v;
+  };
+
+  const publicKey = requiredSecret(values, VALUE_NAMES.publicKey, problems);
+  const privateKey = requiredSecret(values, VALUE_NAMES.privateKey, problems);
+
+  const baseUrl = optional(VALUE_NAMES.baseUrl) ?? DEFAULT_ADMIN_API_BASE_URL;
+  if (typeof baseUrl !== "string" || !/^https?:\/\/[^\s/]+/.test(baseUrl)) {
+    problems.push(`Value "${VALUE_NAMES.baseUrl}" must be an http(s) URL such as ${DEFAULT_ADMIN_API_BASE_URL}; remove it to use that default.`);
+  }
+
+  const groupId = idValue(optional(VALUE_NAMES.groupId), app.projectId, VALUE_NAMES.groupId, "context.app.projectId", problems);
+  const appId = idValue(optional(VALUE_NAMES.appId), app.id, VALUE_NAMES.appId, "context.app.id", problems);
+
+  const allowServer = optional(VALUE_NAMES.allowServerUsers) ?? false;
+  if (typeof allowServer !== "boolean") problems.push(`Value "${VALUE_NAMES.allowServerUsers}" must be true or false, got ${typeName(allowServer)}.`);
+
+  const plan = parseCleanupPlan(optional(VALUE_NAMES.cleanup));
+  problems.push(...plan.problems.map((p) => `Value ${p}`));
+
+  const auditCollection = parseAuditCollection(optional(VALUE_NAMES.audit), problems);
+
+  const admins = optional(VALUE_NAMES.admins) ?? [];
+  if (!Array.isArray(admins) || !admins.every((id) => typeof id === "string" && OBJECT_ID_HEX.test(id))) {
+    problems.push(`Value "${VALUE_NAMES.admins}" must be an array of App Services user ids (24 hex characters each), e.g. ["64b7f0c2a1b2c3d4e5f60718"].`);
+  }
+
+  const maxAge = optional(VALUE_NAMES.pendingMaxAge) ?? 7;
+  if (typeof maxAge !== "number" || !Number.isFinite(maxAge) || maxAge <= 0) {
+    problems.push(`Value "${VALUE_NAMES.pendingMaxAge}" must be a positive number of days, got ${JSON.stringify(maxAge)}.`);
+  }
+
+  const dataSourceName = optional(VALUE_NAMES.dataSource) ?? "mongodb-atlas";
+  if (typeof dataSourceName !== "string") problems.push(`Value "${VALUE_NAMES.dataSource}" must be the name of the linked data source, e.g. "mongodb-atlas".`);
+
+  if (problems.length > 0) {
+    throw new ConfigError(`Configuration problem${problems.length > 1 ? "s" : ""}: ${problems.join(" ")}`);
+  }
+  return {
+    adminApi: { baseUrl: (baseUrl as string).replace(/\/+$/, ""), groupId, appId, publicKey, privateKey },
+    allowServerUserSelfDelete: allowServer as boolean,
+    cleanupRules: plan.rules,
+    auditCollection,
+    accountAdmins: (admins as string[]).map((id) => id.toLowerCase()),
+    pendingUserMaxAgeDays: maxAge as number,
+    dataSourceName: dataSourceName as string,
+  };
+}
+
+function requiredSecret(values: Values, name: string, problems: string[]): string {
+  const value = values.get(name);
+  if (typeof value === "string" && value.trim().length > 0) return value.trim();
+  problems.push(
+    `Value "${name}" is ${value === undefined ? "missing" : "empty or not a string"}: create it with from_secret: true, pointing at a secret that holds the Admin API key (see secrets.example.json).`,
+  );
+  return "";
+}
+
+function idValue(override: unknown, fromApp: string | undefined, name: string, source: string, problems: string[]): string {
+  const id = override ?? fromApp;
+  if (typeof id === "string" && OBJECT_ID_HEX.test(id)) return id;
+  if (override !== undefined) problems.push(`Value "${name}" must be a 24-hex id; remove it to use ${source}.`);
+  else problems.push(`${source} is not available (got ${JSON.stringify(fromApp)}): set the value "${name}" to the id.`);
+  return "";
+}
+
+function parseAuditCollection(raw: unknown, problems: string[]): BundleConfig["auditCollection"] {
+  if (raw === undefined) return undefined;
+  if (isPlainObject(raw) && typeof raw.database === "string" && raw.database && typeof raw.collection === "string" && raw.collection) {
+    return { database: raw.database, collection: raw.collection };
+  }
+  problems.push(`Value "${VALUE_NAMES.audit}" must be { "database": "...", "collection": "..." }, or null for no audit records.`);
+  return undefined;
+}

@@ -1,0 +1,34 @@
+/**
+ * Every log line the bundle writes, one named function each, so a reader can see all of them in
+ * one place and none can leak a key or token: they take ids, names and counts only.
+ */
+function line(fn: string, message: string): void {
+  console.log(`[${fn}] ${message}`);
+}
+
+export const logs = {
+  deletionStarted(fn: string, userId: string, actor: string): void {
+    line(fn, `deleting user ${userId} (actor: ${actor})`);
+  },
+  cleanupRuleDone(fn: string, pass: string, rule: string, action: string, count: number): void {
+    line(fn, `${pass} pass: ${action} ${count} document(s) in ${rule}`);
+  },
+  accountDeleted(fn: string, userId: string, outcome: string): void {
+    line(fn, outcome === "deleted" ? `account ${userId} deleted` : `account ${userId} was already gone`);
+  },
+  deletionFinished(fn: string, userId: string, documents: number): void {
+    line(fn, `user ${userId} deleted with ${documents} document(s) cleaned up`);
+  },
+  stepFailed(fn: string, step: string, message: string): void {
+    console.error(`[${fn}] step "${step}" failed: ${message}`);
+  },
+  denied(fn: string, reason: string): void {
+    console.error(`[${fn}] denied: ${reason}`);
+  },
+  adminAction(fn: string, actorId: string, action: string, target: string): void {
+    line(fn, `admin ${actorId} ${action} ${target}`);
+  },
+  batchProgress(fn: string, message: string): void {
+    line(fn, message);
+  },
+};

@@ -1,0 +1,65 @@
+import { readConfig, DEFAULT_ADMIN_API_BASE_URL } from "../../lib/config";
+import { isConfigError } from "../../lib/errors";
+
+const APP = { id: "6500000000000000000000aa", projectId: "6500000000000000000000bb" };
+const valuesOf = (map: Record<string, unknown>) => ({ get: (name: string) => map[name] });
+const base = { adminApiPublicKey: "pub-key", adminApiPrivateKey: "priv-key" };
+
+function configError(map: Record<string, unknown>, app = APP): Error {
+  try {
+    readConfig(valuesOf(map), app);
+  } catch (error) {
+    expect(isConfigError(error)).toBe(true);
+    return error as Error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("readConfig", () => {
+  it("uses context.app ids and the default base URL when no value overrides them", () => {
+    const config = readConfig(valuesOf(base), APP);
+    expect(config.adminApi).toEqual({ baseUrl: DEFAULT_ADMIN_API_BASE_URL, groupId: APP.projectId, appId: APP.id, publicKey: "pub-key", privateKey: "priv-key" });
+    expect(config).toMatchObject({ allowServerUserSelfDelete: false, cleanupRules: [], accountAdmins: [], pendingUserMaxAgeDays: 7, dataSourceName: "mongodb-atlas" });
+    expect(config.auditCollection).toBeUndefined();
+  });
+
+  it("lets values override the ids and base URL (trailing slash removed)", () => {
+    const config = readConfig(
+      valuesOf({ ...base, adminApiBaseUrl: "http://127.0.0.1:9/api/admin/v3.0/", adminApiGroupId: "6500000000000000000000cc", adminApiAppId: "6500000000000000000000dd" }),
+      APP,
+    );
+    expect(config.adminApi).toMatchObject({ baseUrl: "http://127.0.0.1:9/api/admin/v3.0", groupId: "6500000000000000000000cc", appId: "6500000000000000000000dd" });
+  });
+
+  it("names each missing key value and how to fix it", () => {
+    const error = configError({});
+    expect(error.message).toMatch(/"adminApiPublicKey" is missing/);
+    expect(error.message).toMatch(/"adminApiPrivateKey" is missing/);
+    expect(error.message).toMatch(/from_secret: true/);
+  });
+
+  it("rejects an empty key as well as a missing one", () => {
+    expect(configError({ ...base, adminApiPrivateKey: "  " }).message).toMatch(/"adminApiPrivateKey" is empty/);
+  });
+
+  it.each([
+    [{ adminApiBaseUrl: "services.cloud.mongodb.com" }, /"adminApiBaseUrl" must be an http\(s\) URL/],
+    [{ adminApiGroupId: "not-an-id" }, /"adminApiGroupId" must be a 24-hex id/],
+    [{ allowServerUserSelfDelete: "yes" }, /"allowServerUserSelfDelete" must be true or false/],
+    [{ accountAdmins: ["bob@example.com"] }, /"accountAdmins" must be an array of App Services user ids/],
+    [{ pendingUserMaxAgeDays: 0 }, /"pendingUserMaxAgeDays" must be a positive number/],
+    [{ deletionAuditCollection: "audit" }, /"deletionAuditCollection" must be/],
+    [{ userDataCleanup: [{ database: "app" }] }, /userDataCleanup\[0\]/],
+  ])("rejects a malformed value %p", (extra, message) => {
+    expect(configError({ ...base, ...extra }).message).toMatch(message);
+  });
+
+  it("says which value to set when context.app has no ids", () => {
+    expect(configError(base, { id: "", projectId: undefined } as never).message).toMatch(/set the value "adminApiGroupId"/);
+  });
+
+  it("never puts a key into an error message", () => {
+    const error = configError({ adminApiPublicKey: "pub-SECRET-1", adminApiPrivateKey: "priv-SECRET-2", pendingUserMaxAgeDays: -1 });
+    expect(error.message).not.toMatch(/SECRET/);
+  });
+});
