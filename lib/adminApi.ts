@@ -67,6 +67,8 @@ export interface AdminApiClient {
   /** One page of 50 pending registrations, after the given pending id. */
   listPendingUsers(after?: string): Promise<PendingUser[]>;
   deletePendingUser(email: string): Promise<DeleteOutcome>;
+  /** Throws a ConfigError unless the configured group and app exist: guards anything that acts on a 404. */
+  assertAppExists(): Promise<void>;
 }
 
 /** A client over an access token from adminLogin. */
@@ -81,17 +83,21 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
    * A 404 on a delete means either "already gone" (a retry: success) or "wrong group/app id".
    * Only the app lookup tells them apart, so a misconfigured id can never pass as a deletion.
    */
-  async function notFoundMeansGone(): Promise<DeleteOutcome> {
+  async function assertAppExists(): Promise<void> {
     const app = await adminRequest(http, { operation: "adminGetApplication", method: "get", url: appUrl, token: accessToken, ok: [200, 404] });
     if (app.status === 404) {
       throw new ConfigError(
         `The Admin API has no app ${config.appId} in project ${config.groupId}: check the values adminApiGroupId and adminApiAppId (or remove them to use context.app).`,
       );
     }
+  }
+  async function notFoundMeansGone(): Promise<DeleteOutcome> {
+    await assertAppExists();
     return "alreadyGone";
   }
 
   return {
+    assertAppExists,
     async getUser(userId) {
       const { status, json } = await call("adminGetUser", "get", userPath(userId), [200, 404]);
       return status === 404 ? undefined : (json as AdminUser);

@@ -20,6 +20,9 @@ export const VALUE_NAMES = {
   admins: "accountAdmins",
   pendingMaxAge: "pendingUserMaxAgeDays",
   dataSource: "dataSourceName",
+  jobState: "jobStateCollection",
+  concurrency: "batchConcurrency",
+  runBudget: "scheduledRunBudgetSeconds",
 } as const;
 
 export interface AdminApiConfig {
@@ -38,6 +41,12 @@ export interface BundleConfig {
   accountAdmins: string[];
   pendingUserMaxAgeDays: number;
   dataSourceName: string;
+  /** Where the scheduled functions keep their resume points. */
+  jobStateCollection: { database: string; collection: string };
+  /** Admin API requests a scheduled run keeps in flight at once. */
+  batchConcurrency: number;
+  /** A scheduled run starts no new work after this many seconds (App Services stops it at 300). */
+  scheduledRunBudgetSeconds: number;
 }
 
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
@@ -70,7 +79,7 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
   const plan = parseCleanupPlan(optional(VALUE_NAMES.cleanup));
   problems.push(...plan.problems.map((p) => `Value ${p}`));
 
-  const auditCollection = parseAuditCollection(optional(VALUE_NAMES.audit), problems);
+  const auditCollection = parseCollectionRef(optional(VALUE_NAMES.audit), VALUE_NAMES.audit, problems);
 
   const admins = optional(VALUE_NAMES.admins) ?? [];
   if (!Array.isArray(admins) || !admins.every((id) => typeof id === "string" && OBJECT_ID_HEX.test(id))) {
@@ -85,6 +94,17 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
   const dataSourceName = optional(VALUE_NAMES.dataSource) ?? "mongodb-atlas";
   if (typeof dataSourceName !== "string") problems.push(`Value "${VALUE_NAMES.dataSource}" must be the name of the linked data source, e.g. "mongodb-atlas".`);
 
+  const jobState = parseCollectionRef(optional(VALUE_NAMES.jobState), VALUE_NAMES.jobState, problems) ?? DEFAULT_JOB_STATE;
+
+  const concurrency = optional(VALUE_NAMES.concurrency) ?? 10;
+  if (!Number.isInteger(concurrency) || (concurrency as number) < 1 || (concurrency as number) > 20) {
+    problems.push(`Value "${VALUE_NAMES.concurrency}" must be a whole number from 1 to 20 (App Services allows 25 sockets), got ${JSON.stringify(concurrency)}.`);
+  }
+  const runBudget = optional(VALUE_NAMES.runBudget) ?? 240;
+  if (typeof runBudget !== "number" || !(runBudget > 0 && runBudget <= 280)) {
+    problems.push(`Value "${VALUE_NAMES.runBudget}" must be a number of seconds above 0 and at most 280, inside the 300 s limit, got ${JSON.stringify(runBudget)}.`);
+  }
+
   if (problems.length > 0) {
     throw new ConfigError(`Configuration problem${problems.length > 1 ? "s" : ""}: ${problems.join(" ")}`);
   }
@@ -96,6 +116,9 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
     accountAdmins: (admins as string[]).map((id) => id.toLowerCase()),
     pendingUserMaxAgeDays: maxAge as number,
     dataSourceName: dataSourceName as string,
+    jobStateCollection: jobState,
+    batchConcurrency: concurrency as number,
+    scheduledRunBudgetSeconds: runBudget as number,
   };
 }
 
@@ -116,11 +139,13 @@ function idValue(override: unknown, fromApp: string | undefined, name: string, s
   return "";
 }
 
-function parseAuditCollection(raw: unknown, problems: string[]): BundleConfig["auditCollection"] {
+const DEFAULT_JOB_STATE = { database: "accountDeletion", collection: "jobState" };
+
+function parseCollectionRef(raw: unknown, name: string, problems: string[]): { database: string; collection: string } | undefined {
   if (raw === undefined) return undefined;
   if (isPlainObject(raw) && typeof raw.database === "string" && raw.database && typeof raw.collection === "string" && raw.collection) {
     return { database: raw.database, collection: raw.collection };
   }
-  problems.push(`Value "${VALUE_NAMES.audit}" must be { "database": "...", "collection": "..." }, or null for no audit records.`);
+  problems.push(`Value "${name}" must be { "database": "...", "collection": "..." }, or null for the default.`);
   return undefined;
 }

@@ -1,0 +1,67 @@
+/**
+ * Scheduled: deletes pending email/password registrations older than the value
+ * pendingUserMaxAgeDays, 50 a page, with bounded concurrency and a time budget; a run cut short
+ * resumes on the next run after the last page it finished.
+ */
+import { connectAdminApi, type PendingUser } from "../lib/adminApi";
+import { timeBudget, runPool } from "../lib/batch";
+import { messageOf } from "../lib/cleanup";
+import { readConfig } from "../lib/config";
+import { defineFunction } from "../lib/functionMeta";
+import { jobState } from "../lib/jobState";
+import { logs } from "../lib/logs";
+
+const FN = "purgePendingUsers";
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const meta = defineFunction({ private: true, runAsSystem: true, disableArgLogs: true, schedule: "0 3 * * *" });
+
+/** A pending registration's _id is an ObjectId: its first 4 bytes are the creation time in seconds. */
+export function registeredAt(pending: PendingUser): number {
+  return parseInt(pending._id.slice(0, 8), 16) * 1000;
+}
+
+export default async function purgePendingUsers() {
+  const config = readConfig(context.values, context.app);
+  const budget = timeBudget(config.scheduledRunBudgetSeconds);
+  const cutoff = Date.now() - config.pendingUserMaxAgeDays * DAY_MS;
+  const client = await connectAdminApi(context.http, config.adminApi);
+  const state = jobState(config, FN);
+  const resumedAfter = await state.load();
+
+  let after = resumedAfter;
+  let page = await client.listPendingUsers(after);
+  let scanned = 0;
+  let deleted = 0;
+  const failures: string[] = [];
+  while (page.length > 0 && !budget.spent()) {
+    // Read the next page while this one's deletes run: page reads stay off the critical path.
+    const nextPage = page.length === 50 ? client.listPendingUsers(page[page.length - 1]._id) : Promise.resolve([]);
+    nextPage.catch(() => undefined); // handled when awaited below; avoids an unhandled rejection meanwhile
+    const expired = page.filter((p) => registeredAt(p) < cutoff);
+    let i = 0;
+    const result = await runPool(
+      async () => expired[i++],
+      async (pending) => {
+        const email = pending.login_ids.find((l) => l.id_type === "email")?.id;
+        if (!email) return;
+        await client.deletePendingUser(email);
+        deleted += 1;
+      },
+      { concurrency: config.batchConcurrency, budget },
+    );
+    failures.push(...result.failures.map((f) => `${f.item._id}: ${messageOf(f.error)}`));
+    scanned += page.length;
+    if (!result.exhausted) break; // budget spent inside the page: resume from the previous page
+    after = page[page.length - 1]._id;
+    await state.save(after);
+    page = await nextPage;
+  }
+  const complete = page.length === 0;
+  if (complete) await state.save(undefined);
+  logs.batchProgress(FN, `scanned ${scanned}, deleted ${deleted}, ${failures.length} failed, ${complete ? "complete" : "stopped at the time budget; the next run resumes"}`);
+  if (failures.length > 0) {
+    throw new Error(`${FN}: ${failures.length} pending registration(s) could not be deleted (the next run retries them): ${failures.slice(0, 5).join("; ")}`);
+  }
+  return { scanned, deleted, complete, resumedAfter: resumedAfter ?? null };
+}

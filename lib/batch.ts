@@ -1,0 +1,48 @@
+/**
+ * Bounded-concurrency work for the scheduled functions, with a time budget that stops them well
+ * inside App Services' 300 s limit. There is no setTimeout in the runtime: the budget is checked
+ * between items, never by a timer.
+ */
+
+export interface Budget {
+  /** True once the budget is spent: start no new work. */
+  spent(): boolean;
+}
+
+export function timeBudget(seconds: number, now: () => number = Date.now): Budget {
+  const deadline = now() + seconds * 1000;
+  return { spent: () => now() >= deadline };
+}
+
+/**
+ * Pulls items from `next` (which may fetch pages) and runs `work` on up to `concurrency` at once,
+ * until the source is exhausted or the budget is spent. Failures are collected, never abort the rest.
+ */
+export async function runPool<T>(
+  next: () => Promise<T | undefined>,
+  work: (item: T) => Promise<void>,
+  options: { concurrency: number; budget: Budget },
+): Promise<{ failures: Array<{ item: T; error: unknown }>; exhausted: boolean }> {
+  const failures: Array<{ item: T; error: unknown }> = [];
+  let exhausted = false;
+  // One shared pull chain: workers take items in order, and a page fetch is never done twice.
+  let pulling: Promise<T | undefined> = Promise.resolve(undefined);
+  const pull = (): Promise<T | undefined> => {
+    pulling = pulling.then(() => (exhausted || options.budget.spent() ? undefined : next())).then((item) => {
+      if (item === undefined && !options.budget.spent()) exhausted = true;
+      return item;
+    });
+    return pulling;
+  };
+  const worker = async (): Promise<void> => {
+    for (let item = await pull(); item !== undefined; item = await pull()) {
+      try {
+        await work(item);
+      } catch (error) {
+        failures.push({ item, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return { failures, exhausted };
+}

@@ -1,0 +1,25 @@
+/**
+ * Resume points for the scheduled functions: one small document per job in the value
+ * jobStateCollection, so a run cut short by its time budget continues where it stopped.
+ */
+import type { BundleConfig } from "./config";
+
+export interface JobState {
+  /** The position to resume after, or undefined to start from the beginning. */
+  load(): Promise<string | undefined>;
+  save(position: string | undefined): Promise<void>;
+}
+
+export function jobState(config: BundleConfig, job: string): JobState {
+  const { database, collection } = config.jobStateCollection;
+  const states = context.services.get(config.dataSourceName).db(database).collection(collection);
+  return {
+    async load() {
+      const doc = await states.findOne({ _id: job });
+      return typeof doc?.resumeAfter === "string" ? doc.resumeAfter : undefined;
+    },
+    async save(position) {
+      await states.updateOne({ _id: job }, { $set: { resumeAfter: position ?? null, updatedAt: new Date() } }, { upsert: true });
+    },
+  };
+}
