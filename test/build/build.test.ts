@@ -1,0 +1,138 @@
+/**
+ * The build, run on real inputs: this project, and fixture projects that each break one rule.
+ * Outputs are inspected and loaded the way App Services loads them.
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import vm from "node:vm";
+import { buildApp, PROJECT_ROOT, type BuildResult } from "../../build/build";
+
+const tmp = mkdtempSync(join(tmpdir(), "build-test-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("the project's build", () => {
+  let result: BuildResult;
+  beforeAll(async () => {
+    result = await buildApp({ outDir: join(tmp, "app") });
+  });
+
+  it("writes an App Services app directory", () => {
+    const out = result.outDir;
+    expect(readdirSync(out).sort()).toEqual(["functions", "root_config.json", "triggers", "values"]);
+    const config = JSON.parse(readFileSync(join(out, "functions", "config.json"), "utf8"));
+    const names = config.map((c: { name: string }) => c.name);
+    expect(names).toEqual(expect.arrayContaining(["deleteCurrentUser", "deleteUser", "disableUser", "enableUser", "logoutUser", "deletePendingUser", "purgePendingUsers", "sweepOrphanedUserData"]));
+    for (const name of names) expect(readdirSync(join(out, "functions"))).toContain(`${name}.js`);
+    expect(config.find((c: { name: string }) => c.name === "deleteCurrentUser")).toEqual({ name: "deleteCurrentUser", private: false, run_as_system: true, disable_arg_logs: false });
+    expect(config.find((c: { name: string }) => c.name === "deletePendingUser").disable_arg_logs).toBe(true);
+    expect(config.find((c: { name: string }) => c.name === "purgePendingUsers").private).toBe(true);
+  });
+
+  it("writes a scheduled trigger for each function with a schedule", () => {
+    const trigger = JSON.parse(readFileSync(join(result.outDir, "triggers", "purgePendingUsers.json"), "utf8"));
+    expect(trigger).toEqual({ name: "purgePendingUsers", type: "SCHEDULED", function_name: "purgePendingUsers", config: { schedule: "0 3 * * *" }, disabled: false });
+  });
+
+  it("copies the values, with the key values backed by secrets", () => {
+    const value = JSON.parse(readFileSync(join(result.outDir, "values", "adminApiPrivateKey.json"), "utf8"));
+    expect(value).toEqual({ name: "adminApiPrivateKey", value: "adminApiPrivateKeySecret", from_secret: true });
+    expect(result.values).toContain("userDataCleanup");
+  });
+
+  it("makes every function file self-contained, readable and ending with a bare exports assignment", () => {
+    for (const fn of result.functions) {
+      const code = readFileSync(fn.file, "utf8");
+      expect(code).not.toMatch(/\bmodule\.exports\b|\brequire\(/);
+      expect(code.trimEnd()).toMatch(/\nexports = async function \(\.\.\.args\) \{\n[^\n]+\n\};$/);
+      expect(code.split("\n").length).toBeGreaterThan(100); // not minified
+      expect(fn.bytes).toBe(Buffer.byteLength(code));
+    }
+  });
+
+  it("gives files that load in a context without module, require, process or fetch", () => {
+    const code = readFileSync(join(result.outDir, "functions", "deleteCurrentUser.js"), "utf8");
+    const sandbox = vm.createContext({ exports: undefined });
+    vm.runInContext(code, sandbox);
+    expect(typeof sandbox.exports).toBe("function");
+    expect(vm.runInContext("typeof module + typeof require + typeof process + typeof fetch", sandbox)).toBe("undefinedundefinedundefinedundefined");
+  });
+});
+
+/** A minimal project: one function, the values and secrets it needs. */
+function fixtureProject(name: string, files: Record<string, string>): string {
+  const dir = join(tmp, name);
+  mkdirSync(join(dir, "functions"), { recursive: true });
+  cpSync(join(PROJECT_ROOT, "lib"), join(dir, "lib"), { recursive: true });
+  writeFileSync(join(dir, "root_config.json"), '{ "name": "fixture" }');
+  writeFileSync(join(dir, "secrets.example.json"), '{ "keySecret": "<placeholder>" }');
+  const all = {
+    "functions/hello.ts": `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function hello() { return "hi"; }\n`,
+    ...files,
+  };
+  for (const [file, text] of Object.entries(all)) {
+    mkdirSync(join(dir, file, ".."), { recursive: true });
+    writeFileSync(join(dir, file), text);
+  }
+  return dir;
+}
+
+const failBuild = (dir: string) => buildApp({ projectDir: dir, outDir: join(dir, "dist") });
+
+describe("build failures name the file and the fix", () => {
+  it("accepts the minimal fixture", async () => {
+    const result = await failBuild(fixtureProject("ok", {}));
+    expect(result.functions.map((f) => f.name)).toEqual(["hello"]);
+  });
+
+  it("refuses a function without a default export", async () => {
+    const dir = fixtureProject("no-default", { "functions/hello.ts": `export const meta = { private: false, runAsSystem: false, disableArgLogs: false };\nexport async function hello() {}\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts has no default export/);
+  });
+
+  it("refuses metadata that is not valid", async () => {
+    const dir = fixtureProject("bad-meta", { "functions/hello.ts": `export const meta = { private: "no", runAsSystem: false, disableArgLogs: false };\nexport default async function hello() {}\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts: meta\.private must be true or false/);
+  });
+
+  it("refuses missing metadata", async () => {
+    const dir = fixtureProject("no-meta", { "functions/hello.ts": `export default async function hello() {}\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts exports no metadata/);
+  });
+
+  it("refuses a schedule that is not cron", async () => {
+    const dir = fixtureProject("bad-cron", { "functions/hello.ts": `export const meta = { private: true, runAsSystem: true, disableArgLogs: false, schedule: "daily" };\nexport default async function hello() {}\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/meta\.schedule must be a 5-field cron expression/);
+  });
+
+  it("refuses a value that names a secret missing from secrets.example.json", async () => {
+    const dir = fixtureProject("bad-secret", { "values/key.json": `{ "name": "key", "value": "otherSecret", "from_secret": true }` });
+    await expect(failBuild(dir)).rejects.toThrow(/values\/key\.json reads the secret "otherSecret", which secrets.example.json does not list/);
+  });
+
+  it("refuses a value whose name does not match its file", async () => {
+    const dir = fixtureProject("bad-value", { "values/key.json": `{ "name": "other", "value": 1 }` });
+    await expect(failBuild(dir)).rejects.toThrow(/values\/key\.json: "name" must be "key"/);
+  });
+
+  it("refuses a function that bundles a package from node_modules", async () => {
+    const dir = fixtureProject("packaged", {
+      "functions/hello.ts": `import { meta as m } from "fake-pkg";\nexport const meta = m;\nexport default async function hello() {}\n`,
+      "node_modules/fake-pkg/index.js": `export const meta = { private: false, runAsSystem: false, disableArgLogs: false };\n`,
+      "node_modules/fake-pkg/package.json": `{ "name": "fake-pkg", "main": "index.js" }`,
+    });
+    await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts bundles code from node_modules/);
+  });
+
+  it("refuses code the runtime rejects, naming the function, line and rule", async () => {
+    const dir = fixtureProject("proxy", {
+      "functions/hello.ts": `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function hello() { return new Proxy({}, {}); }\n`,
+    });
+    await expect(failBuild(dir)).rejects.toThrow(/hello\.js:\d+:\d+ .*Proxy/);
+  });
+
+  it("reports an esbuild syntax error with its file", async () => {
+    const dir = fixtureProject("syntax", { "functions/hello.ts": `export default async function hello( {\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts: esbuild failed: .*hello\.ts:\d+/);
+  });
+});
