@@ -1,0 +1,316 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { MANIFEST_FILE, MergeError, mergeInto } from "../../build/merge";
+
+type Tree = Record<string, string | object>;
+
+function writeTree(dir: string, tree: Tree): void {
+  for (const [file, content] of Object.entries(tree)) {
+    const full = path.join(dir, file);
+    fs.mkdirSync(path.dirname(full), { recursive: true });
+    fs.writeFileSync(full, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
+  }
+}
+
+/** Every file under dir (dotfiles included) with the sha256 of its bytes. */
+function hashTree(dir: string): Record<string, string> {
+  const hashes: Record<string, string> = {};
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else hashes[child] = createHash("sha256").update(fs.readFileSync(path.join(dir, child))).digest("hex");
+    }
+  };
+  walk("");
+  return hashes;
+}
+
+function readJson(file: string): unknown {
+  return JSON.parse(fs.readFileSync(file, "utf8"));
+}
+
+const OUR_FUNCTIONS = [
+  { name: "deleteCurrentUser", private: false, run_as_system: true, disable_arg_logs: true },
+  { name: "purgePendingUsers", private: true, run_as_system: true, disable_arg_logs: true },
+];
+
+function builtApp(functions = OUR_FUNCTIONS, withTrigger = true): Tree {
+  const tree: Tree = {
+    "root_config.json": { name: "built-app", deployment_model: "GLOBAL" },
+    "functions/config.json": functions,
+    "values/adminApiPrivateKey.json": { name: "adminApiPrivateKey", value: "adminApiPrivateKey", from_secret: true },
+    "values/adminApiPublicKey.json": { name: "adminApiPublicKey", value: "public-key", from_secret: false },
+  };
+  for (const fn of functions) tree[`functions/${fn.name}.js`] = `exports = function () { return "${fn.name}"; };\n`;
+  if (withTrigger) {
+    tree["triggers/purgePendingUsersDaily.json"] = {
+      name: "purgePendingUsersDaily",
+      type: "SCHEDULED",
+      function_name: "purgePendingUsers",
+      config: { schedule: "0 3 * * *" },
+      disabled: false,
+    };
+  }
+  return tree;
+}
+
+/** Shaped like `appservices pull` output, with 4-space JSON so a reformatting would show. */
+const PULLED_CONFIG = `[
+    {
+        "name": "legacyReport",
+        "private": true,
+        "can_evaluate": {}
+    },
+    {
+        "name": "onSignup",
+        "private": false
+    }
+]
+`;
+
+function pulledApp(): Tree {
+  return {
+    "root_config.json": `{\n    "name": "production-app",\n    "deployment_model": "LOCAL"\n}\n`,
+    "functions/config.json": PULLED_CONFIG,
+    "functions/legacyReport.js": "exports = function () { return 1; };",
+    "functions/onSignup.js": "exports = async function (user) {\n  return user;\n};\n",
+    "values/supportEmail.json": `{"name":"supportEmail","value":"help@example.com","from_secret":false}`,
+    "triggers/nightlyReport.json": `{\n    "name": "nightlyReport",\n    "type": "SCHEDULED",\n    "function_name": "legacyReport"\n}`,
+    "auth/providers.json": `{\n    "api-key": { "name": "api-key", "type": "api-key", "disabled": true }\n}\n`,
+    "data_sources/mongodb-atlas/config.json": `{"name":"mongodb-atlas","type":"mongodb-atlas"}`,
+    ".mdb/meta.json": `{"config_version":20210101,"app_id":"abc-123"}`,
+  };
+}
+
+const OURS = new Set([
+  "functions/config.json",
+  "functions/deleteCurrentUser.js",
+  "functions/purgePendingUsers.js",
+  "values/adminApiPrivateKey.json",
+  "values/adminApiPublicKey.json",
+  "triggers/purgePendingUsersDaily.json",
+  MANIFEST_FILE,
+]);
+
+let work: string;
+let built: string;
+let target: string;
+
+beforeEach(() => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "merge-test-"));
+  built = path.join(work, "dist", "app");
+  target = path.join(work, "pulled");
+  writeTree(built, builtApp());
+  writeTree(target, pulledApp());
+});
+
+afterEach(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function expectRefused(action: () => unknown, ...fragments: string[]): MergeError {
+  let caught: unknown;
+  try {
+    action();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(MergeError);
+  const error = caught as MergeError;
+  expect(error.name).toBe("MergeError");
+  for (const fragment of fragments) expect(error.message).toContain(fragment);
+  return error;
+}
+
+describe("mergeInto a pulled app", () => {
+  test("leaves every unrelated file byte for byte as it was", () => {
+    const before = hashTree(target);
+    mergeInto(built, target);
+    const after = hashTree(target);
+    for (const [file, hash] of Object.entries(before)) {
+      if (file === "functions/config.json") continue;
+      expect({ file, hash: after[file] }).toEqual({ file, hash });
+    }
+    expect(Object.keys(after).filter((f) => !(f in before)).sort()).toEqual([...OURS].filter((f) => !(f in before)).sort());
+  });
+
+  test("keeps the other functions' entries, order and fields, and appends ours", () => {
+    mergeInto(built, target);
+    const config = readJson(path.join(target, "functions/config.json"));
+    expect(config).toEqual([...(JSON.parse(PULLED_CONFIG) as unknown[]), ...OUR_FUNCTIONS]);
+    // The pulled file's own indentation is kept.
+    expect(fs.readFileSync(path.join(target, "functions/config.json"), "utf8")).toMatch(/^\[\n {4}\{\n {8}"name": "legacyReport"/);
+  });
+
+  test("installs our functions, values and triggers, and does not touch root_config.json", () => {
+    const rootConfig = fs.readFileSync(path.join(target, "root_config.json"));
+    const report = mergeInto(built, target);
+    for (const file of OURS) {
+      if (file === "functions/config.json" || file === MANIFEST_FILE) continue;
+      expect(fs.readFileSync(path.join(target, file))).toEqual(fs.readFileSync(path.join(built, file)));
+    }
+    expect(fs.readFileSync(path.join(target, "root_config.json"))).toEqual(rootConfig);
+    expect(report).toEqual({
+      added: [...OURS].filter((f) => f !== "functions/config.json").sort(),
+      updated: ["functions/config.json"],
+      removed: [],
+      unchanged: [],
+    });
+  });
+
+  test("writes a manifest naming what the bundle wrote, in the build's JSON format", () => {
+    mergeInto(built, target, { version: "0.1.0" });
+    const text = fs.readFileSync(path.join(target, MANIFEST_FILE), "utf8");
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(text).toContain('\n  "manifestVersion": 1,\n');
+    expect(JSON.parse(text)).toMatchObject({
+      bundleVersion: "0.1.0",
+      contentHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      functions: ["deleteCurrentUser", "purgePendingUsers"],
+      values: ["adminApiPrivateKey", "adminApiPublicKey"],
+      triggers: ["purgePendingUsersDaily"],
+    });
+  });
+
+  test("a second run gives the same tree and reports everything unchanged", () => {
+    mergeInto(built, target);
+    const first = hashTree(target);
+    const report = mergeInto(built, target);
+    expect(hashTree(target)).toEqual(first);
+    expect(report.added).toEqual([]);
+    expect(report.updated).toEqual([]);
+    expect(report.removed).toEqual([]);
+    expect(report.unchanged).toEqual([...OURS].sort());
+  });
+
+  test("an updated function source replaces ours and only ours", () => {
+    mergeInto(built, target);
+    fs.writeFileSync(path.join(built, "functions/deleteCurrentUser.js"), "exports = function () { return 2; };\n");
+    const report = mergeInto(built, target);
+    expect(report.updated).toEqual([MANIFEST_FILE, "functions/deleteCurrentUser.js"].sort());
+    expect(fs.readFileSync(path.join(target, "functions/deleteCurrentUser.js"), "utf8")).toBe("exports = function () { return 2; };\n");
+  });
+
+  test("a function and trigger removed from the bundle are removed from the app", () => {
+    mergeInto(built, target);
+    const before = hashTree(target);
+    fs.rmSync(built, { recursive: true });
+    writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
+
+    const report = mergeInto(built, target);
+
+    expect(report.removed).toEqual(["functions/purgePendingUsers.js", "triggers/purgePendingUsersDaily.json"]);
+    expect(fs.existsSync(path.join(target, "functions/purgePendingUsers.js"))).toBe(false);
+    expect(fs.existsSync(path.join(target, "triggers/purgePendingUsersDaily.json"))).toBe(false);
+    const names = (readJson(path.join(target, "functions/config.json")) as Array<{ name: string }>).map((e) => e.name);
+    expect(names).toEqual(["legacyReport", "onSignup", "deleteCurrentUser"]);
+    expect(readJson(path.join(target, MANIFEST_FILE))).toMatchObject({ functions: ["deleteCurrentUser"], triggers: [] });
+    for (const file of Object.keys(pulledApp()).filter((f) => f !== "functions/config.json")) {
+      expect({ file, hash: hashTree(target)[file] }).toEqual({ file, hash: before[file] });
+    }
+  });
+
+  test("creates functions/config.json when the app has none", () => {
+    fs.rmSync(path.join(target, "functions"), { recursive: true });
+    const report = mergeInto(built, target);
+    expect(report.added).toContain("functions/config.json");
+    expect(fs.readFileSync(path.join(target, "functions/config.json"), "utf8")).toBe(`${JSON.stringify(OUR_FUNCTIONS, null, 2)}\n`);
+  });
+
+  test("leaves no temporary files behind", () => {
+    mergeInto(built, target);
+    expect(Object.keys(hashTree(target)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("mergeInto: names the bundle did not write", () => {
+  function addForeignCollisions(): void {
+    const config = JSON.parse(PULLED_CONFIG) as unknown[];
+    config.splice(1, 0, { name: "deleteCurrentUser", private: true, run_as_system: false });
+    writeTree(target, {
+      "functions/config.json": `${JSON.stringify(config, null, 4)}\n`,
+      "functions/deleteCurrentUser.js": "exports = function () { return 'theirs'; };",
+      "values/adminApiPublicKey.json": `{"name":"adminApiPublicKey","value":"theirs","from_secret":false}`,
+      "triggers/daily.json": `{"name":"purgePendingUsersDaily","type":"SCHEDULED","function_name":"legacyReport"}`,
+    });
+  }
+
+  test("are refused without --force, each named, and nothing is written", () => {
+    addForeignCollisions();
+    const before = hashTree(target);
+    expectRefused(
+      () => mergeInto(built, target),
+      'function "deleteCurrentUser" (functions/config.json, functions/deleteCurrentUser.js)',
+      'value "adminApiPublicKey" (values/adminApiPublicKey.json)',
+      'trigger "purgePendingUsersDaily" (triggers/daily.json)',
+      "Rename",
+      "--force",
+      "Nothing was written",
+    );
+    expect(hashTree(target)).toEqual(before);
+  });
+
+  test("are taken over with force, in place", () => {
+    addForeignCollisions();
+    mergeInto(built, target, { force: true });
+    const names = (readJson(path.join(target, "functions/config.json")) as Array<{ name: string }>).map((e) => e.name);
+    expect(names).toEqual(["legacyReport", "deleteCurrentUser", "onSignup", "purgePendingUsers"]);
+    expect(readJson(path.join(target, "functions/config.json"))).toContainEqual(OUR_FUNCTIONS[0]);
+    expect(fs.readFileSync(path.join(target, "functions/deleteCurrentUser.js"), "utf8")).not.toContain("theirs");
+    expect(readJson(path.join(target, "values/adminApiPublicKey.json"))).toMatchObject({ value: "public-key" });
+    // The trigger that declared our name in another file is replaced by ours, not duplicated.
+    expect(fs.existsSync(path.join(target, "triggers/daily.json"))).toBe(false);
+    expect(fs.existsSync(path.join(target, "triggers/purgePendingUsersDaily.json"))).toBe(true);
+    // Once taken over, they are ours: a plain second run goes through.
+    expect(() => mergeInto(built, target)).not.toThrow();
+  });
+
+  test("an orphan function file with our name also collides", () => {
+    writeTree(target, { "functions/purgePendingUsers.js": "exports = function () {};" });
+    expectRefused(() => mergeInto(built, target), 'function "purgePendingUsers" (functions/purgePendingUsers.js)');
+  });
+});
+
+describe("mergeInto: bad input", () => {
+  test("a malformed functions/config.json is named in the error, and nothing is written", () => {
+    writeTree(target, { "functions/config.json": "[{ name: oops" });
+    const before = hashTree(target);
+    expectRefused(() => mergeInto(built, target), path.join(target, "functions", "config.json"), "not valid JSON");
+    expect(hashTree(target)).toEqual(before);
+  });
+
+  test("a functions/config.json that is not an array is refused", () => {
+    writeTree(target, { "functions/config.json": "{}" });
+    expectRefused(() => mergeInto(built, target), path.join(target, "functions", "config.json"), "JSON array");
+  });
+
+  test("a missing target directory is refused", () => {
+    expectRefused(() => mergeInto(built, path.join(work, "nowhere")), path.join(work, "nowhere"), "does not exist", "appservices pull");
+  });
+
+  test("a directory that is not an app is refused", () => {
+    fs.rmSync(path.join(target, "root_config.json"));
+    expectRefused(() => mergeInto(built, target), "root_config.json", "appservices pull");
+  });
+
+  test("a missing build is refused with the fix", () => {
+    expectRefused(() => mergeInto(path.join(work, "missing"), target), "npm run build");
+  });
+
+  test("a malformed manifest is named in the error", () => {
+    writeTree(target, { [MANIFEST_FILE]: "{ not json" });
+    expectRefused(() => mergeInto(built, target), path.join(target, MANIFEST_FILE), "--force");
+  });
+
+  test("a built function name that escapes the directory is refused", () => {
+    writeTree(built, {
+      "functions/config.json": [{ name: "../escape", private: true }],
+      "escape.js": "exports = function () {};",
+    });
+    expectRefused(() => mergeInto(built, target), '"../escape"', "not a safe file name");
+    expect(fs.existsSync(path.join(target, "..", "escape.js"))).toBe(false);
+  });
+});
