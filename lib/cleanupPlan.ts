@@ -61,6 +61,12 @@ export function parseCleanupPlan(raw: unknown): { rules: CleanupRule[]; problems
 function parseRule(entry: unknown): CleanupRule | string {
   if (!isPlainObject(entry)) return `must be an object like { "database", "collection", "ownerField", "action" }, got ${typeName(entry)}.`;
   const { database, collection, ownerField, action } = entry;
+  // Unknown keys first: a misspelled "owner_field" should be named as such, not as a missing ownerField.
+  const allowed = action === "delete" ? COMMON_KEYS : ANONYMIZE_KEYS;
+  const unknown = Object.keys(entry).filter((k) => !allowed.includes(k));
+  if (unknown.length) {
+    return `unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")}${action === "delete" ? ' for action "delete"' : ""}; allowed: ${allowed.join(", ")}.`;
+  }
   if (!isName(database)) return `"database" must be a non-empty string without "$", ".", "/" or spaces.`;
   if (!isName(collection, true) || String(collection).startsWith("system.")) {
     return `"collection" must be a non-empty string without "$" that does not start with "system.".`;
@@ -70,11 +76,6 @@ function parseRule(entry: unknown): CleanupRule | string {
   const where = `(${database}.${collection})`;
   if (action !== "delete" && action !== "anonymize") {
     return `${where} "action" must be "delete" or "anonymize", got ${JSON.stringify(action)}.`;
-  }
-  const allowed = action === "delete" ? COMMON_KEYS : ANONYMIZE_KEYS;
-  const unknown = Object.keys(entry).filter((k) => !allowed.includes(k));
-  if (unknown.length) {
-    return `${where} unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} for action "${action}"; allowed: ${allowed.join(", ")}.`;
   }
   if (action === "delete") return { database, collection: collection as string, ownerField: ownerField as string, action };
   return parseAnonymize(where, database, collection as string, ownerField as string, entry.set, entry.unset);
