@@ -52,6 +52,11 @@ export class FunctionRuntime {
     return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
+  /** Changes a value for the calls that follow, as editing a value in App Services does. */
+  setValue(name: string, value: unknown): void {
+    this.options.app.values[name] = value;
+  }
+
   functionConfig(name: string): FunctionConfig | undefined {
     return this.options.app.functions.get(name)?.config;
   }

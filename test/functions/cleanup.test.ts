@@ -20,8 +20,7 @@ beforeAll(async () => {
   restoreConsole = captureConsole([]);
   h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, deletionAuditCollection: { database: "app", collection: "deletions" } } });
   admin = await createUser(h.emulator);
-  // The admin list is a value: restart-free, the runtime reads values per call.
-  h.emulator.runtime["options"].app.values.accountAdmins = [admin];
+  h.emulator.runtime.setValue("accountAdmins", [admin]);
 });
 afterAll(async () => {
   restoreConsole();

@@ -1,0 +1,156 @@
+/**
+ * The scheduled functions as built: purgePendingUsers and sweepOrphanedUserData across several
+ * Admin API pages, and across a run that reaches its time budget and a next run that resumes.
+ */
+import { ManualClock } from "../../emulator/state";
+import { callFunction, captureConsole, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
+
+const DAY = 24 * 60 * 60 * 1000;
+const runAsSystem = async (h: Harness, name: string) => {
+  try {
+    return { result: (await h.emulator.runtime.call(name, [], SYSTEM_USER, "system")) as Record<string, unknown> };
+  } catch (error) {
+    return { error: error as Error };
+  }
+};
+
+let restoreConsole: () => void;
+beforeAll(() => {
+  restoreConsole = captureConsole([]);
+});
+afterAll(() => restoreConsole());
+
+describe("purgePendingUsers", () => {
+  let h: Harness;
+  let clock: ManualClock;
+  beforeAll(async () => {
+    clock = new ManualClock(Date.now() - 30 * DAY);
+    h = await startBuiltApp({ requireEmailConfirmation: true, clock });
+    // 120 registrations 30 days old (3 pages of 50), then 30 made today.
+    for (let i = 0; i < 120; i++) await h.emulator.state.register(`old${i}@example.com`, "password-123", true);
+    clock.advance(30 * DAY);
+    for (let i = 0; i < 30; i++) await h.emulator.state.register(`new${i}@example.com`, "password-123", true);
+  });
+  afterAll(() => h.emulator.close());
+
+  it("is private: a client cannot call it", async () => {
+    await expect(h.emulator.runtime.call("purgePendingUsers", [], { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] }, "client")).rejects.toMatchObject({
+      name: "FunctionNotCallableError",
+    });
+  });
+
+  it("stops at its time budget, then resumes where it stopped and deletes only expired registrations", async () => {
+    h.emulator.faults.latencyMs = 20;
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 0.15);
+    h.emulator.runtime.setValue("batchConcurrency", 2);
+    const first = await runAsSystem(h, "purgePendingUsers");
+    expect(first.error).toBeUndefined();
+    expect(first.result).toMatchObject({ complete: false });
+    const leftAfterFirst = h.emulator.state.pendingCount();
+    expect(leftAfterFirst).toBeLessThan(150);
+    expect(leftAfterFirst).toBeGreaterThan(30);
+
+    h.emulator.faults.latencyMs = 0;
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 240);
+    h.emulator.runtime.setValue("batchConcurrency", 10);
+    let runs = 0;
+    let last: Record<string, unknown> | undefined;
+    do {
+      last = (await runAsSystem(h, "purgePendingUsers")).result;
+      runs += 1;
+    } while (last && last.complete === false && runs < 5);
+    expect(last).toMatchObject({ complete: true });
+    const remaining = h.emulator.state.listPending({ limit: 1000 }).map((p) => p.email);
+    expect(remaining.sort()).toEqual(Array.from({ length: 30 }, (_, i) => `new${i}@example.com`).sort());
+  });
+
+  it("resumed after the last page the cut-short run finished", async () => {
+    // A fresh cut-short run records its resume point; the next run reports it.
+    clock.advance(-30 * DAY);
+    for (let i = 0; i < 150; i++) await h.emulator.state.register(`older${i}@example.com`, "password-123", true);
+    clock.advance(30 * DAY);
+    h.emulator.faults.latencyMs = 20;
+    // Three pages of 50 at 10 in flight take about 3 x 5 x 20 ms: the budget ends the run after the first page or two.
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 0.25);
+    h.emulator.runtime.setValue("batchConcurrency", 10);
+    const cut = await runAsSystem(h, "purgePendingUsers");
+    expect(cut.result).toMatchObject({ complete: false });
+    h.emulator.faults.latencyMs = 0;
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 240);
+    const resumed = await runAsSystem(h, "purgePendingUsers");
+    expect(resumed.result).toMatchObject({ complete: true, resumedAfter: expect.stringMatching(/^[0-9a-f]{24}$/) });
+    expect(h.emulator.state.pendingCount()).toBe(30);
+  });
+
+  it("reports a failed page read with the Admin API operation and status", async () => {
+    h.emulator.faults.inject({ match: "adminListPendingUsers", kind: "status500" });
+    const { error } = await runAsSystem(h, "purgePendingUsers");
+    expect(error?.message).toMatch(/adminListPendingUsers .* failed with status 500/);
+  });
+});
+
+describe("sweepOrphanedUserData", () => {
+  let h: Harness;
+  const PLAN = [
+    { database: "app", collection: "posts", ownerField: "owner_id", action: "delete" },
+    { database: "app", collection: "messages", ownerField: "meta.sender", action: "anonymize", unset: ["senderName"] },
+  ];
+  const living: string[] = [];
+  const orphaned: string[] = [];
+
+  beforeAll(async () => {
+    h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
+    for (let i = 0; i < 60; i++) living.push(await createUser(h.emulator));
+    for (let i = 0; i < 70; i++) {
+      const id = await createUser(h.emulator);
+      orphaned.push(id);
+    }
+    for (const id of [...living, ...orphaned]) {
+      h.emulator.store.insertMany("app", "posts", [{ owner_id: id, n: 1 }]);
+      h.emulator.store.insertMany("app", "messages", [{ meta: { sender: id }, senderName: "x", text: "t" }]);
+    }
+    // Deleted behind the bundle's back (App Services UI, CLI, the SDK's built-in delete).
+    for (const id of orphaned) h.emulator.state.deleteUser(id);
+  });
+  afterAll(() => h.emulator.close());
+
+  const postsOf = (id: string) => h.emulator.store.documents("app", "posts").filter((d) => d.owner_id === id);
+  const messagesOf = (id: string) => h.emulator.store.documents("app", "messages").filter((d) => (d.meta as { sender?: string })?.sender === id);
+
+  it("cleans up orphans across runs cut short by the budget, and never touches a living user's documents", async () => {
+    const livingBefore = JSON.stringify(living.map((id) => [postsOf(id), messagesOf(id)]));
+    h.emulator.faults.latencyMs = 10;
+    // 130 owners in chunks of 10 take well over a second at 10 ms a request: the budget cuts the run after a few chunks.
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 0.5);
+    h.emulator.runtime.setValue("batchConcurrency", 2);
+    const first = await runAsSystem(h, "sweepOrphanedUserData");
+    expect(first.error).toBeUndefined();
+    expect(first.result).toMatchObject({ complete: false });
+    expect(orphaned.some((id) => postsOf(id).length > 0)).toBe(true);
+
+    h.emulator.faults.latencyMs = 0;
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 240);
+    h.emulator.runtime.setValue("batchConcurrency", 10);
+    const second = await runAsSystem(h, "sweepOrphanedUserData");
+    expect(second.result).toMatchObject({ complete: true, resumedAfter: expect.any(String) });
+
+    for (const id of orphaned) {
+      expect(postsOf(id)).toEqual([]);
+      expect(messagesOf(id)).toEqual([]);
+    }
+    expect(h.emulator.store.documents("app", "messages").filter((m) => m.text === "t" && !m.senderName && !(m.meta as { sender?: string }).sender)).toHaveLength(70);
+    expect(JSON.stringify(living.map((id) => [postsOf(id), messagesOf(id)]))).toBe(livingBefore);
+  });
+
+  it("refuses to sweep when the configured app does not exist (every user would look deleted)", async () => {
+    const id = living[0];
+    h.emulator.runtime.setValue("adminApiAppId", "65f0c0de0000000000000eee");
+    try {
+      const { error } = await runAsSystem(h, "sweepOrphanedUserData");
+      expect(error?.message).toMatch(/no app 65f0c0de0000000000000eee .* check the values adminApiGroupId and adminApiAppId/);
+      expect(postsOf(id)).toHaveLength(1);
+    } finally {
+      h.emulator.runtime.setValue("adminApiAppId", undefined);
+    }
+  });
+});
