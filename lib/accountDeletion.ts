@@ -6,6 +6,7 @@
 import { connectAdminApi, type DeleteOutcome } from "./adminApi";
 import { applyPlan, messageOf, type RuleOutcome } from "./cleanup";
 import type { BundleConfig } from "./config";
+import { isConfigError } from "./errors";
 import { logs } from "./logs";
 
 export interface DeletionReceipt {
@@ -26,20 +27,23 @@ export interface DeletionRequest {
   actor: string;
 }
 
-/** Runs one named step; on failure logs it and says in the error which step failed. */
-async function step<T>(fn: string, name: string, run: () => Promise<T>, hint: string): Promise<T> {
+/**
+ * Runs one named step; on failure logs it and says in the error which step failed and what to do.
+ * A configuration error needs a fix before a retry can help, so it gets that hint instead.
+ */
+async function step<T>(fn: string, name: string, run: () => Promise<T>, retryHint: string): Promise<T> {
   try {
     return await run();
   } catch (error) {
     const message = messageOf(error);
     logs.stepFailed(fn, name, message);
-    if (typeof error === "object" && error !== null) {
-      const e = error as { message: string; step?: string };
-      e.message = `${fn} stopped at step "${name}": ${message} ${hint}`;
-      e.step = name;
-      throw e;
-    }
-    throw new Error(`${fn} stopped at step "${name}": ${message} ${hint}`);
+    const hint = isConfigError(error) ? "Fix the configuration, then call again; nothing else was changed by this step." : retryHint;
+    const text = `${fn} stopped at step "${name}": ${message} ${hint}`;
+    if (typeof error !== "object" || error === null) throw new Error(text);
+    const e = error as { message: string; step?: string };
+    e.message = text;
+    e.step = name;
+    throw e;
   }
 }
 

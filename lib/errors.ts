@@ -54,7 +54,7 @@ export class AdminApiError extends Error {
 function describeAdminApiFailure(d: AdminApiErrorDetails, cause?: string): string {
   const request = `${d.operation} (${d.method} ${d.url})`;
   if (d.status === 0) {
-    return `Admin API request ${request} got no answer: ${cause ?? "the connection failed"}. Nothing was changed by this request; call again to retry.`;
+    return `Admin API request ${request} got no answer: ${cause ?? "the connection failed"}. Whether it took effect is unknown; every request this bundle sends is safe to repeat, so call again.`;
   }
   const detail = [d.apiError, d.apiErrorCode && `error_code ${d.apiErrorCode}`].filter(Boolean).join(", ");
   return `Admin API request ${request} failed with status ${d.status}${detail ? `: ${detail}` : ""}.`;
