@@ -1,0 +1,171 @@
+/**
+ * `npm start`: builds the bundle, starts the emulator on 127.0.0.1:8787 (by default), seeds a
+ * demo into an empty state and prints how to try it with realm-web. Ctrl-C stops it cleanly.
+ * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT, buildApp } from "../build/build";
+import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
+import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
+
+export const DEFAULT_PORT = 8787;
+const SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
+
+export interface CliOptions {
+  port: number;
+  host: string;
+  appId: string;
+  dataFile?: string;
+}
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]";
+
+export function parseCliArgs(argv: string[]): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, help: { type: "boolean" } },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+  if (values.help) throw new UsageError(USAGE);
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${String(values.port)}.\n${USAGE}`);
+  const appId = (values["app-id"] as string | undefined) ?? DEFAULT_CLIENT_APP_ID;
+  if (!/^[A-Za-z0-9_-]+$/.test(appId)) throw new UsageError(`--app-id may hold letters, digits, "-" and "_" only, got ${JSON.stringify(appId)}.`);
+  return {
+    port,
+    host: (values.host as string | undefined) ?? "127.0.0.1",
+    appId,
+    dataFile: values.data === undefined ? undefined : resolve(values.data as string),
+  };
+}
+
+/**
+ * The emulator's secrets (shaped like secrets.example.json), kept in .emulator/secrets.json so the
+ * generated Admin API key pair stays the same across starts. An unreadable file is reported,
+ * never replaced.
+ */
+export function loadOrCreateSecrets(file: string): Record<string, string> {
+  let secrets: Record<string, string> = {};
+  if (existsSync(file)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      throw new Error(`${file} is not valid JSON: fix it or delete it to generate a new Admin API key pair.`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
+      throw new Error(`${file} must be a JSON object of { "secretName": "value" }: fix it or delete it.`);
+    }
+    secrets = parsed as Record<string, string>;
+  }
+  if (!secrets[ADMIN_PUBLIC_KEY_SECRET] || !secrets[ADMIN_PRIVATE_KEY_SECRET]) {
+    const pair = generateAdminKeyPair();
+    secrets = { ...secrets, [ADMIN_PUBLIC_KEY_SECRET]: pair.publicKey, [ADMIN_PRIVATE_KEY_SECRET]: pair.privateKey };
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  }
+  return secrets;
+}
+
+/** What the CLI prints once the emulator runs: where it is, the demo logins, and a snippet. */
+export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, cleanupFromDemo: boolean): string {
+  // The snippet logs in a demo user that still exists; when all were deleted it registers one again.
+  const existing = seed.users.find((u) => u.id);
+  const target = existing ?? seed.users[0];
+  const lines = [
+    "",
+    `App Services emulator running at ${emulator.url}`,
+    `  client app id:  ${emulator.clientAppId}`,
+    `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in .emulator/secrets.json)`,
+    `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
+    "",
+    seed.seeded ? "Demo users (seeded now):" : "Demo users (seeded earlier; still there unless deleted):",
+    ...seed.users.map((u) => `  ${u.email}  password: ${u.password}${u.id ? `  id: ${u.id}` : "  (deleted)"}`),
+    `Demo data: demo.notes (owner_id) and demo.comments (author_id).${cleanupFromDemo ? " The emulator set a userDataCleanup plan for them: notes are deleted, comments anonymized." : ""}`,
+    "",
+    "Try it: run `node` in this folder and paste:",
+    "",
+    `const Realm = require("realm-web");`,
+    `(async () => {`,
+    `  const app = new Realm.App({ id: ${JSON.stringify(emulator.clientAppId)}, baseUrl: ${JSON.stringify(emulator.url)} });`,
+    ...(existing ? [] : [`  await app.emailPasswordAuth.registerUser({ email: ${JSON.stringify(target.email)}, password: ${JSON.stringify(target.password)} });`]),
+    `  const credentials = Realm.Credentials.emailPassword(${JSON.stringify(target.email)}, ${JSON.stringify(target.password)});`,
+    `  const user = await app.logIn(credentials);`,
+    `  const receipt = await user.functions.deleteCurrentUser();`,
+    `  console.log("receipt:", JSON.stringify(receipt, null, 2));`,
+    `  try {`,
+    `    await app.logIn(credentials);`,
+    `    console.log("unexpected: logging in again worked");`,
+    `  } catch (err) {`,
+    `    console.log("logging in again fails, as it should:", err.message);`,
+    `  }`,
+    `})();`,
+    "",
+    "Press Ctrl-C to stop.",
+  ];
+  return lines.join("\n");
+}
+
+function printLine(line: string): void {
+  console.log(line);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const options = parseCliArgs(argv);
+  printLine("Building the function bundle...");
+  const build = await buildApp();
+  printLine(`Built ${build.functions.length} functions into ${build.outDir}`);
+  const secrets = loadOrCreateSecrets(SECRETS_FILE);
+  const cleanupFromDemo = !appHasCleanupPlan(build.outDir);
+  const emulator = await startEmulator({
+    appDir: build.outDir,
+    host: options.host,
+    port: options.port,
+    clientAppId: options.appId,
+    dataFile: options.dataFile,
+    secrets,
+    valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
+    log: function logFunctionCall(line) {
+      printLine(`[${new Date().toISOString()}] ${line}`);
+    },
+  });
+  const seed = await seedDemo(emulator);
+  await emulator.persist();
+  printLine(banner(emulator, seed, options, cleanupFromDemo));
+
+  let stopping = false;
+  const stop = function stopOnSignal(signal: NodeJS.Signals) {
+    if (stopping) return;
+    stopping = true;
+    printLine(`\n${signal}: stopping the emulator...`);
+    emulator.close().then(
+      function exitCleanly() {
+        process.exit(0);
+      },
+      function exitOnCloseError(error: unknown) {
+        console.error(`Stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch(function reportStartFailure(error: unknown) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(error instanceof UsageError ? 2 : 1);
+  });
+}

@@ -1,0 +1,266 @@
+/**
+ * The client API (/api/client/v2.0) that realm-web 2.0.1 speaks, unmodified: location, login
+ * (anon-user, local-userpass), registration, profile, session refresh and logout, function calls
+ * in canonical EJSON, and the built-in user delete. Errors are App Services' `{ error, error_code, link? }`.
+ */
+import type { IncomingMessage } from "node:http";
+import { randomBytes } from "node:crypto";
+import { EJSON, ObjectId } from "bson";
+import type { RuntimeAppInfo, RuntimeUser } from "./runtime/types";
+import {
+  ConfirmationRequiredError,
+  InvalidCredentialsError,
+  UserDisabledError,
+  DOMAIN_ID,
+  type AccessCheck,
+  type EmulatorState,
+  type UserRecord,
+} from "./state";
+import { registrationError } from "./adminApi";
+import { HttpError, Router, bearerToken, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
+
+export const CLIENT_API_PREFIX = "/api/client/v2.0";
+
+/** The part of FunctionRuntime this module uses (so tests can reason about it in isolation). */
+export interface FunctionCaller {
+  call(name: string, args: unknown[], user: RuntimeUser, origin: "client" | "system"): Promise<unknown>;
+}
+
+export interface ClientApiOptions {
+  state: EmulatorState;
+  clientAppId: string;
+  appInfo: RuntimeAppInfo;
+  /** The emulator's base URL: the `hostname` realm-web sends every later request to. */
+  baseUrl(): string;
+  runtime(): FunctionCaller;
+  requireEmailConfirmation: boolean;
+  /** One line per function call; never arguments, tokens or keys. */
+  log(line: string): void;
+  /** Removes keys and tokens from text that leaves the emulator (errors, log lines). */
+  redact(text: string): string;
+}
+
+interface ClientRequestContext {
+  req: IncomingMessage;
+  params: RouteParams;
+  query: URLSearchParams;
+}
+
+type Handler = (ctx: ClientRequestContext) => Promise<Reply>;
+
+/** `context.user` for a function called by this user. */
+export function runtimeUser(user: UserRecord): RuntimeUser {
+  return {
+    id: user.id,
+    type: user.type,
+    data: { ...user.data },
+    custom_data: {},
+    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.providerType, data: { ...i.providerData } })),
+  };
+}
+
+/** The profile realm-web reads after login (`type`, `identities`, `data`). */
+function profileJson(user: UserRecord): Record<string, unknown> {
+  return {
+    user_id: user.id,
+    domain_id: DOMAIN_ID,
+    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.providerType, provider_id: i.providerId, provider_data: { ...i.providerData } })),
+    data: { ...user.data },
+    type: user.type,
+  };
+}
+
+/** Request bodies are EJSON: realm-web serializes them canonically (e.g. the device id as $oid). */
+const parseEjson = (text: string): unknown => EJSON.parse(text);
+
+export function createClientApi(options: ClientApiOptions): { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> } {
+  const { state } = options;
+  const router = new Router<Handler>()
+    .add("GET", "/app/:clientAppId/location", location)
+    .add("POST", "/app/:clientAppId/auth/providers/local-userpass/register", register)
+    .add("POST", "/app/:clientAppId/auth/providers/:provider/login", login)
+    .add("POST", "/app/:clientAppId/functions/call", callFunction)
+    .add("GET", "/auth/profile", profile)
+    .add("POST", "/auth/session", refreshSession)
+    .add("DELETE", "/auth/session", logout)
+    .add("DELETE", "/auth/delete", deleteSelf);
+
+  async function handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> {
+    const method = req.method ?? "GET";
+    const match = router.match(method, path);
+    if (match.kind === "notFound") throw notFoundError(method, `${CLIENT_API_PREFIX}${path}`);
+    if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
+    const appId = match.params.clientAppId;
+    if (appId !== undefined && appId !== options.clientAppId) {
+      throw new HttpError(404, `cannot find app using Client App ID '${appId}'`, "AppNotFound");
+    }
+    return match.route.handler({ req, params: match.params, query });
+  }
+
+  async function location(): Promise<Reply> {
+    const url = options.baseUrl();
+    return json(200, { deployment_model: "GLOBAL", location: "US-VA", hostname: url, ws_hostname: url.replace(/^http/, "ws") });
+  }
+
+  async function login({ req, params, query }: ClientRequestContext): Promise<Reply> {
+    if (query.get("link") === "true") throw new HttpError(400, "linking identities is not supported by the emulator", "BadRequest");
+    const body = asObject(await readJsonBody(req, parseEjson));
+    const user = await authenticate(params.provider, body);
+    state.touchAuthentication(user.id);
+    const issued = state.createSession("client", user.id, deviceIdOf(body));
+    return json(200, { access_token: issued.accessToken, refresh_token: issued.refreshToken, user_id: user.id, device_id: issued.session.deviceId });
+  }
+
+  async function authenticate(provider: string, body: Record<string, unknown>): Promise<UserRecord> {
+    if (provider === "anon-user") return state.createAnonymousUser();
+    if (provider !== "local-userpass" && provider !== "api-key") {
+      throw new HttpError(404, `authentication via '${provider}' is unsupported by the emulator (use anon-user, local-userpass or api-key)`, "AuthProviderNotFound");
+    }
+    try {
+      if (provider === "api-key") return state.authenticateApiKey(body.key);
+      return await state.authenticateEmailPassword(body.username, body.password);
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) throw new HttpError(401, error.message, "InvalidPassword");
+      if (error instanceof UserDisabledError) throw new HttpError(401, error.message, "UserDisabled");
+      if (error instanceof ConfirmationRequiredError) throw new HttpError(401, error.message, "AuthError");
+      throw error;
+    }
+  }
+
+  async function register({ req }: ClientRequestContext): Promise<Reply> {
+    const body = asObject(await readJsonBody(req, parseEjson));
+    try {
+      await state.register(body.email, body.password, options.requireEmailConfirmation);
+    } catch (error) {
+      throw registrationError(error);
+    }
+    return empty(201);
+  }
+
+  async function profile({ req }: ClientRequestContext): Promise<Reply> {
+    return json(200, profileJson(userOf(requireAccess(state.checkToken(bearerToken(req), "access")))));
+  }
+
+  async function refreshSession({ req }: ClientRequestContext): Promise<Reply> {
+    const check = requireRefresh(state.checkToken(bearerToken(req), "refresh"));
+    return json(201, { access_token: state.issueAccessToken(check.session) });
+  }
+
+  async function logout({ req }: ClientRequestContext): Promise<Reply> {
+    const check = requireRefresh(state.checkToken(bearerToken(req), "refresh"));
+    state.revokeSession(check.session.id);
+    return empty(204);
+  }
+
+  async function deleteSelf({ req }: ClientRequestContext): Promise<Reply> {
+    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access")));
+    state.deleteUser(user.id);
+    return empty(204);
+  }
+
+  function userOf(check: Extract<AccessCheck, { ok: true }>): UserRecord {
+    const user = state.getUser(check.session.subject);
+    // checkToken already requires a live, enabled user; this only satisfies the type.
+    if (!user) throw new HttpError(401, "invalid session: failed to find session", "InvalidSession");
+    return user;
+  }
+
+  async function callFunction({ req }: ClientRequestContext): Promise<Reply> {
+    // Authenticate before reading the body, as App Services does: a stale token costs no upload work.
+    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access")));
+    const body = asObject(await readJsonBody(req, parseEjson));
+    const { name, arguments: args = [], service } = body;
+    if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
+    if (!Array.isArray(args)) throw new HttpError(400, "function call \"arguments\" must be an array", "InvalidParameter");
+    if (service !== undefined) throw new HttpError(404, `service not found: '${String(service)}'`, "ServiceNotFound");
+
+    const started = Date.now();
+    const callId = new ObjectId().toHexString();
+    try {
+      const result = await options.runtime().call(name, args, runtimeUser(user), "client");
+      const text = result === undefined ? '{"$undefined":true}' : EJSON.stringify(result, { relaxed: false });
+      logCall(name, user.id, "ok", started);
+      return { kind: "text", status: 200, text };
+    } catch (error) {
+      const answer = functionError(name, error, callId);
+      logCall(name, user.id, `error: ${answer.errorCode}: ${answer.message}`, started);
+      throw answer;
+    }
+  }
+
+  function functionError(name: string, error: unknown, callId: string): HttpError {
+    const errorName = typeof error === "object" && error !== null ? String((error as { name?: unknown }).name) : "";
+    const message = options.redact(errorMessage(error));
+    const link = `${options.baseUrl()}/groups/${options.appInfo.projectId}/apps/${options.appInfo.id}/logs?co_id=${callId}`;
+    switch (errorName) {
+      // A private function is as invisible to clients as a missing one.
+      case "FunctionNotFoundError":
+      case "FunctionNotCallableError":
+        return new HttpError(404, `function not found: '${name}'`, "FunctionNotFound", link);
+      case "FunctionTimeoutError":
+        return new HttpError(400, `execution time limit exceeded: ${message}`, "ExecutionTimeLimitExceeded", link);
+      case "FunctionExecutionError":
+        return new HttpError(400, message, "FunctionExecutionError", link);
+      default:
+        return new HttpError(500, `internal server error while calling function '${name}'`, "InternalServerError", link);
+    }
+  }
+
+  function logCall(name: string, userId: string, outcome: string, started: number): void {
+    options.log(options.redact(`function ${name} user=${userId} ${outcome} ${Date.now() - started}ms`));
+  }
+
+  return { handle };
+}
+
+function errorMessage(error: unknown): string {
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
+    return (error as { message: string }).message;
+  }
+  return String(error);
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError(400, "expected a JSON object as the request body", "BadRequest");
+  return value as Record<string, unknown>;
+}
+
+/** realm-web sends `options.device.deviceId` as an ObjectId once the server gave it one. */
+function deviceIdOf(body: Record<string, unknown>): string | undefined {
+  const device = (body.options as { device?: { deviceId?: unknown } } | undefined)?.device;
+  const id = device?.deviceId;
+  if (id instanceof ObjectId) return id.toHexString();
+  if (typeof id === "string" && /^[0-9a-f]{24}$/i.test(id) && id !== "000000000000000000000000") return id.toLowerCase();
+  return randomDeviceId();
+}
+
+function randomDeviceId(): string {
+  return new ObjectId(randomBytes(12)).toHexString();
+}
+
+/**
+ * Maps a failed access-token check to a 401 with error_code InvalidSession: on that code
+ * realm-web refreshes its access token once and retries.
+ */
+function requireAccess(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
+  if (check.ok) return check;
+  const messages: Record<typeof check.reason, string> = {
+    missing: "invalid session: must authenticate first (send Authorization: Bearer <access_token>)",
+    malformed: "invalid session: malformed access token",
+    signature: "invalid session: invalid access token signature",
+    wrongType: "invalid session: incorrect token type (expected an access token)",
+    expired: "invalid session: access token expired",
+    revoked: "invalid session: failed to find session",
+  };
+  throw new HttpError(401, messages[check.reason], "InvalidSession");
+}
+
+/**
+ * A refresh token that is unknown, revoked or expired: realm-web's logOut ignores exactly the
+ * message "failed to find refresh token", so app.deleteUser completes after the session is gone.
+ */
+function requireRefresh(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
+  if (check.ok) return check;
+  if (check.reason === "wrongType") throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
+  throw new HttpError(401, "invalid session: failed to find refresh token", "InvalidSession");
+}

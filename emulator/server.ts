@@ -1,0 +1,249 @@
+/**
+ * The local App Services emulator: one HTTP server with the Admin API (/api/admin/v3.0) and the
+ * client API realm-web speaks (/api/client/v2.0), running a built app directory's functions.
+ * The functions' Admin API values point back at this server without editing values/: the
+ * emulator's secrets hold its own API key pair and `adminApiBaseUrl` is overridden.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomBytes, randomUUID } from "node:crypto";
+import { FaultPlan } from "./faults";
+import { loadAppDirectory } from "./runtime/appDirectory";
+import { FunctionRuntime } from "./runtime/functionRuntime";
+import { DocumentStore, createMongoDbService } from "./runtime/mongodb";
+import type { RuntimeAppInfo } from "./runtime/types";
+import { EmulatorState, StateFileError, StateSaver, loadStateFile, type Clock, type StateFileContents } from "./state";
+import { ADMIN_API_PREFIX, createAdminApi } from "./adminApi";
+import { CLIENT_API_PREFIX, createClientApi } from "./clientApi";
+import { HttpError, errorReply, notFoundError, sendReply, type Reply } from "./httpUtil";
+import { redactTokens } from "./tokens";
+
+/** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
+export const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
+export const EMULATOR_APP_ID = "65f0c0de00000000000000b2";
+export const DEFAULT_CLIENT_APP_ID = "delete-user-demo-abcde";
+/** The secrets (secrets.example.json) that hold the Admin API key pair. */
+export const ADMIN_PUBLIC_KEY_SECRET = "adminApiPublicKeySecret";
+export const ADMIN_PRIVATE_KEY_SECRET = "adminApiPrivateKeySecret";
+
+export interface EmulatorOptions {
+  /** A built app directory (dist/app). */
+  appDir: string;
+  /** Default "127.0.0.1": the emulator has no TLS and demo credentials, so loopback only. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  clientAppId?: string;
+  /** Persist state here across restarts. */
+  dataFile?: string;
+  /** The emulator's own secrets; the Admin API key pair is generated when absent. */
+  secrets?: Record<string, string>;
+  /** Merged over the app's values after secrets (and over the emulator's adminApiBaseUrl). */
+  valueOverrides?: Record<string, unknown>;
+  /** Latency and failures for Admin API operations (by operationId) and the data service. */
+  faults?: FaultPlan;
+  functionTimeoutMs?: number;
+  /** false (default): registrations confirm at once; true: they stay pending. */
+  requireEmailConfirmation?: boolean;
+  /** One line per function call: name, user id, outcome, duration. Never arguments, tokens or keys. */
+  log?: (line: string) => void;
+  /** Time source for tokens and ids; tests inject one to expire tokens. */
+  clock?: Clock;
+  /** Where functions' console.log/error go; default the process console. */
+  functionConsole?: { log(...args: unknown[]): void; error(...args: unknown[]): void };
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  clientAppId: string;
+  adminApiBaseUrl: string;
+  adminKeys: { publicKey: string; privateKey: string };
+  /** `context.app` as functions see it: `projectId` and `id` are the Admin API group and app ids. */
+  appInfo: RuntimeAppInfo;
+  state: EmulatorState;
+  store: DocumentStore;
+  faults: FaultPlan;
+  runtime: FunctionRuntime;
+  /** Writes the state file now (no-op without dataFile): for changes made outside a request. */
+  persist(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  override name = "PortInUseError";
+}
+
+/** A fresh Admin API key pair shaped like Atlas's: 8 lowercase letters, and a UUID. */
+export function generateAdminKeyPair(): { publicKey: string; privateKey: string } {
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const publicKey = Array.from(randomBytes(8), (b) => letters[b % letters.length]).join("");
+  return { publicKey, privateKey: randomUUID() };
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const host = options.host ?? "127.0.0.1";
+  const clientAppId = options.clientAppId ?? DEFAULT_CLIENT_APP_ID;
+  const faults = options.faults ?? new FaultPlan();
+  const log = options.log ?? function printLine(line: string) { console.log(line); };
+
+  // Load persisted state first: a bad file must stop start-up before anything listens or writes.
+  const persisted = options.dataFile ? await loadStateFile(options.dataFile) : undefined;
+  const store = restoreStore(options.dataFile, persisted);
+  const state = new EmulatorState({ clock: options.clock, snapshot: persisted?.state });
+
+  const generated = generateAdminKeyPair();
+  const secrets: Record<string, string> = {
+    [ADMIN_PUBLIC_KEY_SECRET]: generated.publicKey,
+    [ADMIN_PRIVATE_KEY_SECRET]: generated.privateKey,
+    ...options.secrets,
+  };
+  const adminKeys = { publicKey: secrets[ADMIN_PUBLIC_KEY_SECRET], privateKey: secrets[ADMIN_PRIVATE_KEY_SECRET] };
+  state.setAdminKeys(adminKeys.publicKey, adminKeys.privateKey);
+
+  /** Keeps the key pair out of anything the emulator sends or logs. */
+  function redact(text: string): string {
+    let out = redactTokens(text);
+    for (const secret of Object.values(secrets)) if (secret.length >= 6) out = out.split(secret).join("[redacted]");
+    return out;
+  }
+
+  // The server starts first because the functions' adminApiBaseUrl needs its port.
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer(function onRequest(req, res) {
+    if (handler) handler(req, res);
+    else sendReply(req, res, errorReply(new HttpError(503, "emulator is starting", "ServiceUnavailable")));
+  });
+  const port = await listen(server, host, options.port ?? 0);
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const adminApiBaseUrl = `${url}${ADMIN_API_PREFIX}`;
+
+  let runtime: FunctionRuntime;
+  let appInfo: RuntimeAppInfo;
+  try {
+    const app = loadAppDirectory(options.appDir, {
+      secrets,
+      valueOverrides: { adminApiBaseUrl, ...options.valueOverrides },
+    });
+    appInfo = {
+      id: EMULATOR_APP_ID,
+      clientAppId,
+      name: app.name,
+      projectId: EMULATOR_GROUP_ID,
+      deployment: { model: "GLOBAL", providerRegion: "aws-us-east-1" },
+      lastDeployed: new Date(state.clock.now()).toISOString(),
+      hostingUri: "",
+    };
+    runtime = new FunctionRuntime({ app, appInfo, data: createMongoDbService(store, faults), timeoutMs: options.functionTimeoutMs, console: options.functionConsole });
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
+
+  const saver = options.dataFile
+    ? new StateSaver(options.dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
+        log(`state: could not save ${options.dataFile}: ${error instanceof Error ? error.message : String(error)}`);
+      })
+    : undefined;
+  if (saver) state.onChange(function saveAfterChange() { saver.save().catch(() => undefined); });
+
+  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: appInfo.name });
+  const clientApi = createClientApi({
+    state,
+    clientAppId,
+    appInfo,
+    baseUrl: () => url,
+    runtime: () => runtime,
+    requireEmailConfirmation: options.requireEmailConfirmation ?? false,
+    log,
+    redact,
+  });
+
+  handler = function handleRequest(req, res) {
+    dispatch(req)
+      .then(async function answer(reply) {
+        // A changing request is on disk before its answer leaves: a 2xx means the change survives a restart.
+        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") await saver.save().catch(() => undefined);
+        sendReply(req, res, reply);
+      })
+      .catch(function reportAnswerFailure(error: unknown) {
+        log(redact(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${error instanceof Error ? error.message : String(error)}`));
+        res.destroy();
+      });
+  };
+
+  async function dispatch(req: IncomingMessage): Promise<Reply> {
+    const method = req.method ?? "GET";
+    try {
+      const parsed = new URL(req.url ?? "/", url);
+      const path = parsed.pathname;
+      if (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`)) {
+        return await adminApi.handle(req, path.slice(ADMIN_API_PREFIX.length), parsed.searchParams);
+      }
+      if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
+        return await clientApi.handle(req, path.slice(CLIENT_API_PREFIX.length), parsed.searchParams);
+      }
+      throw notFoundError(method, path);
+    } catch (error) {
+      if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));
+      log(redact(`emulator: internal error on ${method} ${req.url ?? ""}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));
+      return errorReply(new HttpError(500, "internal server error", "InternalServerError"));
+    }
+  }
+
+  return {
+    url,
+    port,
+    clientAppId,
+    adminApiBaseUrl,
+    adminKeys,
+    appInfo,
+    state,
+    store,
+    faults,
+    runtime,
+    async persist() {
+      if (saver) await saver.save();
+    },
+    async close() {
+      await closeServer(server);
+      if (saver) await saver.save();
+    },
+  };
+}
+
+function restoreStore(file: string | undefined, persisted: StateFileContents | undefined): DocumentStore {
+  if (!persisted) return new DocumentStore();
+  try {
+    return DocumentStore.fromEJSON(persisted.documents);
+  } catch (error) {
+    throw new StateFileError(file ?? "", `its documents are invalid (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      if (error.code === "EADDRINUSE") reject(new PortInUseError(`Port ${port} on ${host} is already in use: stop the program using it or choose another port (--port).`));
+      else if (error.code === "EADDRNOTAVAIL") reject(new Error(`Cannot listen on ${host}:${port}: that address is not available on this machine (--host).`));
+      else reject(error);
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Stops accepting, ends idle and open connections, and resolves when the server is closed. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
