@@ -121,7 +121,7 @@ function printLine(line: string): void {
   console.log(line);
 }
 
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<Emulator> {
   const options = parseCliArgs(argv);
   printLine("Building the function bundle...");
   const build = await buildApp();
@@ -161,6 +161,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  return emulator;
 }
 
 if (require.main === module) {

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
 import { FaultPlan } from "./faults";
-import { loadAppDirectory } from "./runtime/appDirectory";
+import { loadAppDirectory, type LoadedApp } from "./runtime/appDirectory";
 import { FunctionRuntime } from "./runtime/functionRuntime";
 import { DocumentStore, createMongoDbService } from "./runtime/mongodb";
 import type { RuntimeAppInfo } from "./runtime/types";
@@ -64,10 +64,22 @@ export interface Emulator {
   state: EmulatorState;
   store: DocumentStore;
   faults: FaultPlan;
-  runtime: FunctionRuntime;
+  /** The current function runtime (replaced by reload()). */
+  readonly runtime: FunctionRuntime;
+  /**
+   * Reads the app directory again (after a rebuild) and swaps the runtime for the calls that
+   * follow; state, documents, sessions and keys stay. Returns what changed, function by function.
+   */
+  reload(): AppChanges;
   /** Writes the state file now (no-op without dataFile): for changes made outside a request. */
   persist(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface AppChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
 }
 
 export class PortInUseError extends Error {
@@ -120,11 +132,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   let runtime: FunctionRuntime;
   let appInfo: RuntimeAppInfo;
+  let app: LoadedApp;
+  const data = createMongoDbService(store, faults);
+  const loadApp = () => loadAppDirectory(options.appDir, { secrets, valueOverrides: { adminApiBaseUrl, ...options.valueOverrides } });
+  const newRuntime = () => new FunctionRuntime({ app, appInfo, data, timeoutMs: options.functionTimeoutMs, console: options.functionConsole });
   try {
-    const app = loadAppDirectory(options.appDir, {
-      secrets,
-      valueOverrides: { adminApiBaseUrl, ...options.valueOverrides },
-    });
+    app = loadApp();
     appInfo = {
       id: EMULATOR_APP_ID,
       clientAppId,
@@ -134,7 +147,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       lastDeployed: new Date(state.clock.now()).toISOString(),
       hostingUri: "",
     };
-    runtime = new FunctionRuntime({ app, appInfo, data: createMongoDbService(store, faults), timeoutMs: options.functionTimeoutMs, console: options.functionConsole });
+    runtime = newRuntime();
   } catch (error) {
     await closeServer(server);
     throw error;
@@ -201,7 +214,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     state,
     store,
     faults,
-    runtime,
+    get runtime() {
+      return runtime;
+    },
+    reload() {
+      const previous = app.functions;
+      app = loadApp();
+      appInfo = { ...appInfo, lastDeployed: new Date(state.clock.now()).toISOString() };
+      runtime = newRuntime();
+      const names = (m: Map<string, unknown>) => [...m.keys()];
+      return {
+        added: names(app.functions).filter((n) => !previous.has(n)),
+        changed: names(app.functions).filter((n) => previous.has(n) && previous.get(n)?.source !== app.functions.get(n)?.source),
+        removed: names(previous).filter((n) => !app.functions.has(n)),
+      };
+    },
     async persist() {
       if (saver) await saver.save();
     },
