@@ -25,15 +25,15 @@ export default async function purgePendingUsers() {
   const config = readConfig(context.values, context.app);
   const budget = timeBudget(config.scheduledRunBudgetSeconds);
   const cutoff = Date.now() - config.pendingUserMaxAgeDays * DAY_MS;
-  const client = await connectAdminApi(context.http, config.adminApi);
   const state = jobState(config, FN);
-  const resumedAfter = await state.load();
+  // Reading the resume point is harmless, so it overlaps the login.
+  const [client, resumedAfter] = await Promise.all([connectAdminApi(context.http, config.adminApi), state.load()]);
 
-  let after = resumedAfter;
-  let page = await client.listPendingUsers(after);
+  let page = await client.listPendingUsers(resumedAfter);
   let scanned = 0;
   let deleted = 0;
   const failures: string[] = [];
+  let saving: Promise<void> = Promise.resolve();
   while (page.length > 0 && !budget.spent()) {
     // Read the next page while this one's deletes run: page reads stay off the critical path.
     const nextPage = page.length === 50 ? client.listPendingUsers(page[page.length - 1]._id) : Promise.resolve([]);
@@ -53,11 +53,15 @@ export default async function purgePendingUsers() {
     failures.push(...result.failures.map((f) => `${f.item._id}: ${messageOf(f.error)}`));
     scanned += page.length;
     if (!result.exhausted) break; // budget spent inside the page: resume from the previous page
-    after = page[page.length - 1]._id;
-    await state.save(after);
+    const finished = page[page.length - 1]._id;
+    // The resume point is saved while the next page is deleted; saves stay in order, and a
+    // failed save surfaces when the run ends (awaited below).
+    saving = saving.then(() => state.save(finished));
+    saving.catch(() => undefined);
     page = await nextPage;
   }
   const complete = page.length === 0;
+  await saving;
   if (complete) await state.save(undefined);
   logs.batchProgress(FN, `scanned ${scanned}, deleted ${deleted}, ${failures.length} failed, ${complete ? "complete" : "stopped at the time budget; the next run resumes"}`);
   if (failures.length > 0) {

@@ -40,12 +40,16 @@ export default async function sweepOrphanedUserData() {
   const config = readConfig(context.values, context.app);
   if (config.cleanupRules.length === 0) return { checked: 0, orphans: 0, documents: 0, complete: true, resumedAfter: null };
   const budget = timeBudget(config.scheduledRunBudgetSeconds);
-  const client = await connectAdminApi(context.http, config.adminApi);
+  const state = jobState(config, FN);
+  // Reads only: the resume point and the owners are fetched while logging in.
+  const [client, resumedAfter, allOwners] = await Promise.all([
+    connectAdminApi(context.http, config.adminApi),
+    state.load(),
+    listOwners(config.dataSourceName, config.cleanupRules),
+  ]);
   // A wrong group or app id would answer 404 for every user: never sweep on that.
   await client.assertAppExists();
-  const state = jobState(config, FN);
-  const resumedAfter = await state.load();
-  const owners = (await listOwners(config.dataSourceName, config.cleanupRules)).filter((id) => !resumedAfter || id > resumedAfter);
+  const owners = allOwners.filter((id) => !resumedAfter || id > resumedAfter);
 
   const data = context.services.get(config.dataSourceName);
   let orphans = 0;
