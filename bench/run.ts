@@ -242,13 +242,11 @@ async function purgeBench(app: BenchApp): Promise<Record<string, unknown>> {
     `  one at a time: batchConcurrency 1 measured on ${PURGE_SERIAL_COUNT} (+${PURGE_RECENT} recent): ${ms(serial.ms)} for ${serial.reads} reads + ${serial.deletes} deletes; scaled to ${bulk.reads} + ${bulk.deletes}: ${ms(serialEstimate)} (for reference, (reads + deletes) × L = ${ms((bulk.reads + bulk.deletes) * L)})`,
   );
   console.log(`  speed-up over one at a time  ${x(speedup)}`);
-  // The floor counts page reads and deletes only; the login and the job-state reads and saves run one after another around them.
-  const outside = (bulk.logins + bulk.dataCalls) * L;
-  console.log(
-    `  outside the floor, one after another: ${bulk.logins} login + ${bulk.dataCalls} job-state data calls (one resume-point save per page) = ${bulk.logins + bulk.dataCalls} × L = ${ms(outside)} = ${x(outside / floor)} the floor; the rest of the time is ${x((bulk.ms - outside) / floor)} the floor`,
-  );
+  // The floor counts page reads and deletes only. The login is the one round trip that must come
+  // first (the resume-point read overlaps it); resume-point saves overlap the next page's deletes.
+  console.log(`  outside the floor: ${bulk.logins} login before the first page read (${ms(bulk.logins * L)} = ${x((bulk.logins * L) / floor)} the floor); ${bulk.dataCalls} job-state calls overlap it and the deletes`);
   row(section, `purge ${PURGE_COUNT} pending (concurrency ${concurrency}), time / floor`, `${x(ratio)} (${ms(bulk.ms)}; floor ${ms(floor)} = (${bulk.reads} reads + ${bulk.deletes} deletes) / ${concurrency} × L)`, "≤ 1.3×", ratio <= 1.3);
-  row(section, "of which: login + job-state saves, one after another", `${ms((bulk.logins + bulk.dataCalls) * L)} = ${x(((bulk.logins + bulk.dataCalls) * L) / floor)} floor; rest ${x((bulk.ms - (bulk.logins + bulk.dataCalls) * L) / floor)}`);
+  row(section, "of which: the login before the first page", `${ms(bulk.logins * L)} = ${x((bulk.logins * L) / floor)} floor (job-state calls overlap other work)`);
   row(section, "speed-up over one at a time", `${x(speedup)} (one at a time measured on ${PURGE_SERIAL_COUNT}, scaled by requests: ${ms(serialEstimate)})`, "≥ 6×", speedup >= 6);
   return {
     latencyMs: L,
@@ -259,8 +257,7 @@ async function purgeBench(app: BenchApp): Promise<Record<string, unknown>> {
     ratioToFloor: round(ratio, 3),
     serialEstimateMs: round(serialEstimate),
     serialMethod: `batchConcurrency 1 measured on ${PURGE_SERIAL_COUNT} pending registrations, scaled by (reads + deletes)`,
-    sequentialOutsideFloorMs: round(outside),
-    ratioToFloorWithoutThem: round((bulk.ms - outside) / floor, 3),
+    loginBeforeFirstPageMs: round(bulk.logins * L),
     speedup: round(speedup, 2),
   };
 }

@@ -18,20 +18,22 @@ export interface CliOptions {
   host: string;
   appId: string;
   dataFile?: string;
+  /** Added before every Admin API request and data-service call, to make round trips visible. */
+  latencyMs: number;
 }
 
 class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--latency MS]";
 
 export function parseCliArgs(argv: string[]): CliOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, latency: { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -40,6 +42,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (values.help) throw new UsageError(USAGE);
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${String(values.port)}.\n${USAGE}`);
+  const latencyMs = values.latency === undefined ? 0 : Number(values.latency);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${String(values.latency)}.\n${USAGE}`);
   const appId = (values["app-id"] as string | undefined) ?? DEFAULT_CLIENT_APP_ID;
   if (!/^[A-Za-z0-9_-]+$/.test(appId)) throw new UsageError(`--app-id may hold letters, digits, "-" and "_" only, got ${JSON.stringify(appId)}.`);
   return {
@@ -47,6 +51,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     host: (values.host as string | undefined) ?? "127.0.0.1",
     appId,
     dataFile: values.data === undefined ? undefined : resolve(values.data as string),
+    latencyMs,
   };
 }
 
@@ -88,6 +93,7 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     `App Services emulator running at ${emulator.url}`,
     `  client app id:  ${emulator.clientAppId}`,
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in .emulator/secrets.json)`,
+    ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
     `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
     "",
     seed.seeded ? "Demo users (seeded now):" : "Demo users (seeded earlier; still there unless deleted):",
@@ -140,6 +146,7 @@ export async function main(argv: string[]): Promise<Emulator> {
       printLine(`[${new Date().toISOString()}] ${line}`);
     },
   });
+  emulator.faults.latencyMs = options.latencyMs;
   const seed = await seedDemo(emulator);
   await emulator.persist();
   printLine(banner(emulator, seed, options, cleanupFromDemo));
