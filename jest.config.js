@@ -7,4 +7,5 @@ module.exports = {
   collectCoverageFrom: ["lib/**/*.ts", "functions/**/*.ts", "build/**/*.ts", "emulator/**/*.ts"],
   coverageReporters: ["text-summary"],
   testTimeout: 30000,
+  reporters: ["default", "<rootDir>/test/summaryReporter.js"],
 };
