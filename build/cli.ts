@@ -2,7 +2,8 @@
  * `npm run build [-- --out DIR] [-- --into DIR [--force]]`: builds dist/app and prints a table of
  * the functions; with --into, installs the bundle into an existing app directory.
  */
-import { relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { buildApp, PROJECT_ROOT, type BuildResult } from "./build";
 import { mergeInto } from "./merge";
 
@@ -35,7 +36,8 @@ async function main(): Promise<void> {
   console.log(formatBuildTable(result));
   console.log(`\nBuilt ${result.functions.length} functions, ${result.values.length} values, ${result.triggers.length} triggers into ${relative(PROJECT_ROOT, result.outDir) || "."} in ${Math.round(result.milliseconds)} ms.`);
   if (into) {
-    const report = mergeInto(result.outDir, into, { force: args.includes("--force") });
+    const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
+    const report = mergeInto(result.outDir, into, { force: args.includes("--force"), version });
     console.log(`Installed into ${into}: ${report.added.length} added, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged.length} unchanged.`);
   }
 }
