@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const into = option(args, "--into");
   const result = await buildApp({ outDir: option(args, "--out") });
   console.log(formatBuildTable(result));
-  console.log(`\nBuilt ${result.functions.length} functions, ${result.values.length} values, ${result.triggers.length} triggers into ${relative(PROJECT_ROOT, result.outDir) || "."} in ${Math.round(result.milliseconds)} ms.`);
+  console.log(`\nBuilt ${result.functions.length} functions, ${result.values.length} values, ${result.triggers.length} triggers into ${result.outDir.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, result.outDir) : result.outDir} in ${Math.round(result.milliseconds)} ms.`);
   if (into) {
     const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
     const report = mergeInto(result.outDir, into, { force: args.includes("--force"), version });
