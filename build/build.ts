@@ -3,6 +3,7 @@
  * accepts: one self-contained function file per source, functions/config.json from the metadata
  * each source declares, values, scheduled triggers. Fails with a message naming the file at fault.
  */
+import { Cron } from "croner";
 import { build as esbuild, type Metafile } from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -163,7 +164,6 @@ function readMeta(label: string, code: string): FunctionMeta {
   return validateMeta(label, mod.meta);
 }
 
-const CRON_FIELD = /^[\d*/,-]+$/;
 
 function validateMeta(label: string, meta: unknown): FunctionMeta {
   const fix = `export \`meta = defineFunction({ private, runAsSystem, disableArgLogs, schedule? })\` from lib/functionMeta.`;
@@ -175,12 +175,21 @@ function validateMeta(label: string, meta: unknown): FunctionMeta {
   const unknownKeys = Object.keys(m).filter((k) => !["private", "runAsSystem", "disableArgLogs", "schedule"].includes(k));
   if (unknownKeys.length > 0) throw new BuildError(`${label}: unknown meta key(s) ${unknownKeys.join(", ")}. ${fix}`);
   if (m.schedule !== undefined) {
-    const fields = typeof m.schedule === "string" ? m.schedule.trim().split(/\s+/) : [];
-    if (fields.length !== 5 || !fields.every((f) => CRON_FIELD.test(f))) {
-      throw new BuildError(`${label}: meta.schedule must be a 5-field cron expression such as "0 3 * * *", got ${JSON.stringify(m.schedule)}.`);
-    }
+    const problem = cronProblem(m.schedule);
+    if (problem) throw new BuildError(`${label}: meta.schedule must be a 5-field cron expression such as "0 3 * * *", got ${JSON.stringify(m.schedule)}: ${problem}`);
   }
   return m as unknown as FunctionMeta;
+}
+
+/** App Services schedules take standard 5-field cron (minute hour day month weekday), in UTC. */
+export function cronProblem(schedule: unknown): string | undefined {
+  if (typeof schedule !== "string" || schedule.trim().split(/\s+/).length !== 5) return "it needs exactly five fields";
+  try {
+    new Cron(schedule, { paused: true, timezone: "UTC" }).stop();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 function readSecretNames(projectDir: string): Set<string> {

@@ -93,6 +93,7 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     `App Services emulator running at ${emulator.url}`,
     `  client app id:  ${emulator.clientAppId}`,
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in .emulator/secrets.json)`,
+    ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
     `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
     "",
@@ -141,6 +142,7 @@ export async function main(argv: string[]): Promise<Emulator> {
     clientAppId: options.appId,
     dataFile: options.dataFile,
     secrets,
+    runTriggers: true,
     valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);

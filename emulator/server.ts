@@ -17,6 +17,7 @@ import { ADMIN_API_PREFIX, createAdminApi } from "./adminApi";
 import { CLIENT_API_PREFIX, createClientApi } from "./clientApi";
 import { HttpError, errorReply, notFoundError, sendReply, type Reply } from "./httpUtil";
 import { redactTokens } from "./tokens";
+import { startScheduler, type Scheduler } from "./scheduler";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
 export const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
@@ -47,6 +48,8 @@ export interface EmulatorOptions {
   requireEmailConfirmation?: boolean;
   /** One line per function call: name, user id, outcome, duration. Never arguments, tokens or keys. */
   log?: (line: string) => void;
+  /** Run the app's scheduled triggers on their cron schedules (the CLI does; default off). */
+  runTriggers?: boolean;
   /** Time source for tokens and ids; tests inject one to expire tokens. */
   clock?: Clock;
   /** Where functions' console.log/error go; default the process console. */
@@ -71,6 +74,8 @@ export interface Emulator {
    * follow; state, documents, sessions and keys stay. Returns what changed, function by function.
    */
   reload(): AppChanges;
+  /** The scheduled triggers and when each runs next (null when runTriggers is off). */
+  nextTriggerRuns(): Array<{ trigger: string; at: Date | null }>;
   /** Writes the state file now (no-op without dataFile): for changes made outside a request. */
   persist(): Promise<void>;
   close(): Promise<void>;
@@ -204,6 +209,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
   }
 
+  const schedule = (): Scheduler | undefined =>
+    options.runTriggers ? startScheduler(app.triggers, () => runtime, (line) => log(redact(line))) : undefined;
+  let scheduler = schedule();
+
   return {
     url,
     port,
@@ -222,6 +231,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       app = loadApp();
       appInfo = { ...appInfo, lastDeployed: new Date(state.clock.now()).toISOString() };
       runtime = newRuntime();
+      scheduler?.stop();
+      scheduler = schedule();
       const names = (m: Map<string, unknown>) => [...m.keys()];
       return {
         added: names(app.functions).filter((n) => !previous.has(n)),
@@ -232,7 +243,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     async persist() {
       if (saver) await saver.save();
     },
+    nextTriggerRuns() {
+      return scheduler ? scheduler.nextRuns() : app.triggers.map((t) => ({ trigger: t.name, at: null }));
+    },
     async close() {
+      scheduler?.stop();
       await closeServer(server);
       if (saver) await saver.save();
     },

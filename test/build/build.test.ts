@@ -102,7 +102,12 @@ describe("build failures name the file and the fix", () => {
 
   it("refuses a schedule that is not cron", async () => {
     const dir = fixtureProject("bad-cron", { "functions/hello.ts": `export const meta = { private: true, runAsSystem: true, disableArgLogs: false, schedule: "daily" };\nexport default async function hello() {}\n` });
-    await expect(failBuild(dir)).rejects.toThrow(/meta\.schedule must be a 5-field cron expression/);
+    await expect(failBuild(dir)).rejects.toThrow(/meta\.schedule must be a 5-field cron expression.*"daily": it needs exactly five fields/);
+  });
+
+  it("refuses a cron schedule with an impossible field", async () => {
+    const dir = fixtureProject("bad-minute", { "functions/hello.ts": `export const meta = { private: true, runAsSystem: true, disableArgLogs: false, schedule: "99 3 * * *" };\nexport default async function hello() {}\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/meta\.schedule must be a 5-field cron expression such as "0 3 \* \* \*", got "99 3 \* \* \*": /);
   });
 
   it("refuses a value that names a secret missing from secrets.example.json", async () => {

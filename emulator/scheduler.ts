@@ -1,0 +1,38 @@
+/**
+ * Runs the app's scheduled triggers on their cron schedules (UTC, as App Services does), each as
+ * the system user, one run at a time per trigger.
+ */
+import { Cron } from "croner";
+import type { TriggerDefinition } from "./runtime/appDirectory";
+import type { FunctionRuntime } from "./runtime/functionRuntime";
+import type { RuntimeUser } from "./runtime/types";
+
+export const SYSTEM_USER: RuntimeUser = { type: "system", data: {}, custom_data: {}, identities: [] };
+
+export interface Scheduler {
+  /** When each enabled trigger runs next. */
+  nextRuns(): Array<{ trigger: string; at: Date | null }>;
+  stop(): void;
+}
+
+export function startScheduler(triggers: TriggerDefinition[], runtime: () => FunctionRuntime, log: (line: string) => void): Scheduler {
+  const jobs = triggers
+    .filter((t) => !t.disabled)
+    .map((trigger) => {
+      // protect: a run still going when the next is due is skipped, not doubled.
+      const job = new Cron(trigger.schedule, { timezone: "UTC", protect: true }, async function runTrigger() {
+        const started = Date.now();
+        try {
+          await runtime().call(trigger.function_name, [], SYSTEM_USER, "system");
+          log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms`);
+        } catch (error) {
+          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${error instanceof Error ? error.message : String(error)} ${Date.now() - started}ms`);
+        }
+      });
+      return { trigger, job };
+    });
+  return {
+    nextRuns: () => jobs.map(({ trigger, job }) => ({ trigger: trigger.name, at: job.nextRun() })),
+    stop: () => jobs.forEach(({ job }) => job.stop()),
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The emulator's scheduled triggers: each enabled trigger runs its function as the system user on
+ * its cron schedule, failures are logged, disabled triggers never run, stop() stops them.
+ */
+import { FaultPlan } from "../../emulator/faults";
+import type { LoadedApp } from "../../emulator/runtime/appDirectory";
+import { FunctionRuntime } from "../../emulator/runtime/functionRuntime";
+import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { startScheduler } from "../../emulator/scheduler";
+
+const config = (name: string) => ({ name, private: true, run_as_system: true, disable_arg_logs: false });
+const store = new DocumentStore();
+const app: LoadedApp = {
+  dir: "(memory)",
+  name: "scheduler-test",
+  values: {},
+  triggers: [],
+  functions: new Map([
+    [
+      "tick",
+      {
+        config: config("tick"),
+        source: `exports = async function () {
+          const runs = context.services.get("mongodb-atlas").db("t").collection("runs");
+          await runs.insertOne({ system: context.user.type === "system", asSystem: context.runningAsSystem() });
+        };`,
+      },
+    ],
+    ["fail", { config: config("fail"), source: `exports = async function () { throw new Error("boom"); };` }],
+  ]),
+};
+const runtime = new FunctionRuntime({
+  app,
+  appInfo: { id: "a", clientAppId: "c", name: "n", projectId: "p", deployment: { model: "GLOBAL", providerRegion: "r" }, lastDeployed: "", hostingUri: "" },
+  data: createMongoDbService(store, new FaultPlan()),
+});
+
+const waitFor = async (check: () => boolean, ms = 5000) => {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe("scheduled triggers", () => {
+  it("runs enabled triggers as the system user, logs failures, skips disabled ones, and stops", async () => {
+    const lines: string[] = [];
+    // Six fields (with seconds) so the test need not wait a minute; the build allows only five.
+    const scheduler = startScheduler(
+      [
+        { name: "everySecond", function_name: "tick", schedule: "* * * * * *", disabled: false },
+        { name: "failing", function_name: "fail", schedule: "* * * * * *", disabled: false },
+        { name: "off", function_name: "tick", schedule: "* * * * * *", disabled: true },
+      ],
+      () => runtime,
+      (line) => lines.push(line),
+    );
+    expect(scheduler.nextRuns().map((r) => r.trigger)).toEqual(["everySecond", "failing"]);
+    await waitFor(() => lines.some((l) => l.startsWith("trigger failing")) && store.documents("t", "runs").length >= 1);
+    scheduler.stop();
+
+    expect(lines).toContainEqual(expect.stringMatching(/^trigger everySecond -> tick ok \d+ms$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^trigger failing -> fail error: boom \d+ms$/));
+    expect(lines.some((l) => l.includes("off"))).toBe(false);
+    expect(store.documents("t", "runs")[0]).toMatchObject({ system: true, asSystem: true });
+
+    const count = store.documents("t", "runs").length;
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(store.documents("t", "runs").length).toBe(count);
+  });
+});
