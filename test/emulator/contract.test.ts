@@ -4,21 +4,13 @@
  * must match a spec operation and each response must validate against that operation's schema
  * for its status. Error statuses the spec does not list must still be the spec's `Error` shape.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import Ajv2020 from "ajv/dist/2020";
-import addFormats from "ajv-formats";
-import { parse } from "yaml";
 import { ADMIN, CLIENT, appPath, call, clientLogin, makeFixtureApp, startTestEmulator, type ApiRequest } from "../helpers/emulator";
+import { findTemplate, loadSpec, pointer, reportMissingSpec, specAvailable, type Spec } from "../helpers/openapiSpec";
+import type Ajv2020 from "ajv/dist/2020";
 
 type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 
-const PROJECT_ROOT = path.join(__dirname, "..", "..");
-const SPEC_FILE = path.join(PROJECT_ROOT, "..", "shared", "admin-api", "openapi-admin-v3.yaml");
-const specAvailable = fs.existsSync(SPEC_FILE);
-if (!specAvailable) {
-  console.log(`Admin API contract tests skipped: the OpenAPI spec ${SPEC_FILE} (../shared/admin-api/openapi-admin-v3.yaml from the project root) is not present.`);
-}
+reportMissingSpec("Admin API contract tests");
 
 /** The operations the bundle uses (../shared/admin-api/README.md) plus the two the emulator adds. */
 const REQUIRED_OPERATIONS = [
@@ -46,27 +38,6 @@ interface Recorded {
   body: unknown;
 }
 
-interface SpecOperation {
-  operationId: string;
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> }>;
-}
-
-type Spec = { paths: Record<string, Record<string, SpecOperation>> };
-
-function pointer(...segments: string[]): string {
-  return `#/${segments.map((s) => encodeURIComponent(s.replace(/~/g, "~0").replace(/\//g, "~1"))).join("/")}`;
-}
-
-/** The spec path template a concrete path matches; literal segments beat parameters. */
-function findTemplate(spec: Spec, concretePath: string): string | undefined {
-  const candidates = Object.keys(spec.paths).filter((template) => {
-    const regex = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`);
-    return regex.test(concretePath);
-  });
-  const literalCount = (t: string) => t.split("/").filter((s) => s && !s.startsWith("{")).length;
-  return candidates.sort((a, b) => literalCount(b) - literalCount(a))[0];
-}
-
 (specAvailable ? describe : describe.skip)("Admin API contract (OpenAPI spec)", () => {
   let spec: Spec;
   let ajv: Ajv2020;
@@ -74,10 +45,7 @@ function findTemplate(spec: Spec, concretePath: string): string | undefined {
   const recorded: Recorded[] = [];
 
   beforeAll(async () => {
-    spec = parse(fs.readFileSync(SPEC_FILE, "utf8")) as Spec;
-    ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
-    addFormats(ajv);
-    ajv.addSchema(spec as object, "openapi");
+    ({ spec, ajv } = loadSpec());
     emulator = await startTestEmulator({ appDir: makeFixtureApp(), requireEmailConfirmation: true });
     await runAllOperations();
   }, 60_000);

@@ -6,13 +6,8 @@ import { ManualClock } from "../../emulator/state";
 import { callFunction, captureConsole, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
 
 const DAY = 24 * 60 * 60 * 1000;
-const runAsSystem = async (h: Harness, name: string) => {
-  try {
-    return { result: (await h.emulator.runtime.call(name, [], SYSTEM_USER, "system")) as Record<string, unknown> };
-  } catch (error) {
-    return { error: error as Error };
-  }
-};
+const runAsSystem = async (h: Harness, name: string) =>
+  (await callFunction(h.emulator, name, SYSTEM_USER, [], "system")) as { result?: Record<string, unknown>; error?: Error };
 
 let restoreConsole: () => void;
 beforeAll(() => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../build/build";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/server";
-import type { RuntimeUser } from "../../emulator/runtime/types";
+import type { CallOrigin, RuntimeUser } from "../../emulator/runtime/types";
 
 let built: Promise<string> | undefined;
 const dirs: string[] = [];
@@ -69,9 +69,15 @@ export async function createUser(emulator: Emulator, email = `user${++emails}-${
 }
 
 /** Calls a function as the given user and returns its result or the error it threw (never both). */
-export async function callFunction(emulator: Emulator, name: string, user: RuntimeUser, args: unknown[] = []): Promise<{ result?: unknown; error?: Error }> {
+export async function callFunction(
+  emulator: Emulator,
+  name: string,
+  user: RuntimeUser,
+  args: unknown[] = [],
+  origin: CallOrigin = "client",
+): Promise<{ result?: unknown; error?: Error }> {
   try {
-    return { result: await emulator.runtime.call(name, args, user, "client") };
+    return { result: await emulator.runtime.call(name, args, user, origin) };
   } catch (error) {
     return { error: error as Error };
   }
