@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { FaultPlan } from "./faults";
-import { EmailInUseError, InvalidRegistrationError, type AccessCheck, type EmulatorState, type PendingRecord, type UserRecord, DOMAIN_ID } from "./state";
-import { HttpError, Router, bearerToken, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
+import { EmailInUseError, InvalidRegistrationError, type EmulatorState, type PendingRecord, type UserRecord, DOMAIN_ID } from "./state";
+import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
 
 export const ADMIN_API_PREFIX = "/api/admin/v3.0";
 /** The Admin API answers at most 50 users or pending users a page. */
@@ -91,7 +91,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     if (fault === "drop") return { kind: "drop" };
     if (fault === "status500") throw new HttpError(500, `internal server error (injected fault on ${operationId})`, "InternalServerError");
     if (appScoped) {
-      requireAccess(state.checkToken(bearerToken(req), "admin-access"));
+      requireAccess(state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
       if (match.params.groupId !== options.groupId || match.params.appId !== options.appId) {
         throw new HttpError(404, `app not found: no app ${match.params.appId} in group ${match.params.groupId}`, "AppNotFound");
       }
@@ -193,27 +193,6 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
   }
 
   return { handle };
-}
-
-/** Maps a failed access-token check to the 401 the Admin API sends. */
-function requireAccess(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
-  if (check.ok) return check;
-  const messages: Record<typeof check.reason, string> = {
-    missing: "invalid session: missing access token (send Authorization: Bearer <access_token>)",
-    malformed: "invalid session: malformed access token",
-    signature: "invalid session: invalid access token signature",
-    wrongType: "invalid session: incorrect token type (expected an Admin API access token)",
-    expired: "invalid session: access token expired",
-    revoked: "invalid session: failed to find session",
-  };
-  throw new HttpError(401, messages[check.reason], "InvalidSession");
-}
-
-/** Maps a failed refresh-token check to the spec's 401 answers for DELETE /auth/session. */
-function requireRefresh(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
-  if (check.ok) return check;
-  if (check.reason === "wrongType") throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
-  throw new HttpError(401, "invalid session: failed to find refresh token", "InvalidSession");
 }
 
 export function registrationError(error: unknown): unknown {

@@ -17,7 +17,7 @@ import {
   type UserRecord,
 } from "./state";
 import { registrationError } from "./adminApi";
-import { HttpError, Router, bearerToken, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
+import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
 
 export const CLIENT_API_PREFIX = "/api/client/v2.0";
 
@@ -138,7 +138,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   async function profile({ req }: ClientRequestContext): Promise<Reply> {
-    return json(200, profileJson(userOf(requireAccess(state.checkToken(bearerToken(req), "access")))));
+    return json(200, profileJson(userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"))));
   }
 
   async function refreshSession({ req }: ClientRequestContext): Promise<Reply> {
@@ -153,7 +153,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   async function deleteSelf({ req }: ClientRequestContext): Promise<Reply> {
-    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access")));
+    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
     state.deleteUser(user.id);
     return empty(204);
   }
@@ -167,7 +167,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
 
   async function callFunction({ req }: ClientRequestContext): Promise<Reply> {
     // Authenticate before reading the body, as App Services does: a stale token costs no upload work.
-    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access")));
+    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
     const body = asObject(await readJsonBody(req, parseEjson));
     const { name, arguments: args = [], service } = body;
     if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
@@ -238,29 +238,3 @@ function randomDeviceId(): string {
   return new ObjectId(randomBytes(12)).toHexString();
 }
 
-/**
- * Maps a failed access-token check to a 401 with error_code InvalidSession: on that code
- * realm-web refreshes its access token once and retries.
- */
-function requireAccess(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
-  if (check.ok) return check;
-  const messages: Record<typeof check.reason, string> = {
-    missing: "invalid session: must authenticate first (send Authorization: Bearer <access_token>)",
-    malformed: "invalid session: malformed access token",
-    signature: "invalid session: invalid access token signature",
-    wrongType: "invalid session: incorrect token type (expected an access token)",
-    expired: "invalid session: access token expired",
-    revoked: "invalid session: failed to find session",
-  };
-  throw new HttpError(401, messages[check.reason], "InvalidSession");
-}
-
-/**
- * A refresh token that is unknown, revoked or expired: realm-web's logOut ignores exactly the
- * message "failed to find refresh token", so app.deleteUser completes after the session is gone.
- */
-function requireRefresh(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
-  if (check.ok) return check;
-  if (check.reason === "wrongType") throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
-  throw new HttpError(401, "invalid session: failed to find refresh token", "InvalidSession");
-}

@@ -3,6 +3,7 @@
  * JSON answers in App Services' error shape `{ error, error_code, link? }`, and a path router.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AccessCheck } from "./state";
 
 /** App Services refuses request bodies over 18 MB (../shared/docs/app-services.md, limits). */
 export const MAX_BODY_BYTES = 18 * 1024 * 1024;
@@ -209,4 +210,32 @@ export function notFoundError(method: string, path: string): HttpError {
 
 export function methodNotAllowedError(method: string, allowed: string[]): HttpError {
   return new HttpError(405, `method ${method} not allowed here; allowed: ${allowed.join(", ")}`, "MethodNotAllowed");
+}
+
+/**
+ * Maps a failed access-token check to a 401 with error_code InvalidSession, as both APIs answer:
+ * on that code realm-web refreshes its access token once and retries.
+ */
+export function requireAccess(check: AccessCheck, expected: string): Extract<AccessCheck, { ok: true }> {
+  if (check.ok) return check;
+  const messages: Record<typeof check.reason, string> = {
+    missing: "invalid session: must authenticate first (send Authorization: Bearer <access_token>)",
+    malformed: "invalid session: malformed access token",
+    signature: "invalid session: invalid access token signature",
+    wrongType: `invalid session: incorrect token type (expected ${expected})`,
+    expired: "invalid session: access token expired",
+    revoked: "invalid session: failed to find session",
+  };
+  throw new HttpError(401, messages[check.reason], "InvalidSession");
+}
+
+/**
+ * A refresh token that is wrong, unknown, revoked or expired. The texts are the spec's for the
+ * Admin API, and realm-web's logOut ignores exactly "failed to find refresh token", so
+ * app.deleteUser completes after the session is gone.
+ */
+export function requireRefresh(check: AccessCheck): Extract<AccessCheck, { ok: true }> {
+  if (check.ok) return check;
+  if (check.reason === "wrongType") throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
+  throw new HttpError(401, "invalid session: failed to find refresh token", "InvalidSession");
 }
