@@ -38,7 +38,7 @@ export async function applyRule(data: DataSource, rule: CleanupRule, ownerId: st
  * failure is thrown as one DataCleanupError naming each failed rule.
  */
 export async function applyPlan(fn: string, pass: string, data: DataSource, rules: CleanupRule[], ownerId: string): Promise<RuleOutcome[]> {
-  const settled = await Promise.allSettled(rules.map((rule) => applyRule(data, rule, ownerId)));
+  const settled = await settleAll(rules.map((rule) => applyRule(data, rule, ownerId)));
   const outcomes: RuleOutcome[] = [];
   const failures: string[] = [];
   settled.forEach((result, i) => {
@@ -54,6 +54,15 @@ export async function applyPlan(fn: string, pass: string, data: DataSource, rule
     throw new DataCleanupError(`Cleanup (${pass} pass) failed for ${failures.length} of ${rules.length} rule(s): ${failures.join("; ")}.`);
   }
   return outcomes;
+}
+
+type Settled<T> = { status: "fulfilled"; value: T } | { status: "rejected"; reason: unknown };
+
+/** Promise.allSettled, which is ES2020: the runtime's support for it is not documented. */
+function settleAll<T>(promises: Array<Promise<T>>): Promise<Array<Settled<T>>> {
+  return Promise.all(
+    promises.map((p) => p.then((value): Settled<T> => ({ status: "fulfilled", value }), (reason: unknown): Settled<T> => ({ status: "rejected", reason }))),
+  );
 }
 
 export function messageOf(error: unknown): string {
