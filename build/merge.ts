@@ -7,6 +7,7 @@
  * byte for byte as it was. A manifest records what the bundle wrote, so an update replaces our
  * entries, drops those the bundle no longer has, and never mistakes someone else's for ours.
  */
+import { messageOf } from "../lib/errors";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -367,9 +368,6 @@ function entryName(value: unknown): string | undefined {
   return isRecord(value) && typeof value.name === "string" ? value.name : undefined;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function listJsonFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

@@ -3,6 +3,7 @@
  * demo into an empty state and prints how to try it with realm-web. Ctrl-C stops it cleanly.
  * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]
  */
+import { messageOf } from "../lib/errors";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -37,7 +38,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       strict: true,
     }).values;
   } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    throw new UsageError(`${messageOf(error)}\n${USAGE}`);
   }
   if (values.help) throw new UsageError(USAGE);
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
@@ -163,7 +164,7 @@ export async function main(argv: string[]): Promise<Emulator> {
         process.exit(0);
       },
       function exitOnCloseError(error: unknown) {
-        console.error(`Stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(`Stopping failed: ${messageOf(error)}`);
         process.exit(1);
       },
     );
@@ -175,7 +176,7 @@ export async function main(argv: string[]): Promise<Emulator> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch(function reportStartFailure(error: unknown) {
-    console.error(error instanceof Error ? error.message : String(error));
+    console.error(messageOf(error));
     process.exit(error instanceof UsageError ? 2 : 1);
   });
 }

@@ -3,8 +3,8 @@
  * reloads the running emulator, printing which functions changed. A failing build is reported
  * and the emulator keeps running the last good one.
  */
-import { watch, type FSWatcher } from "node:fs";
-import { existsSync } from "node:fs";
+import { messageOf } from "../lib/errors";
+import { existsSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, buildApp, type BuildResult } from "../build/build";
 import { main as start } from "./cli";
@@ -47,7 +47,7 @@ export function watchAndReload(options: WatchOptions): () => void {
       const result = await build();
       log(`[dev] ${files.join(", ")} changed: rebuilt in ${Math.round(result.milliseconds)} ms; ${describeChanges(options.emulator.reload())}`);
     } catch (error) {
-      log(`[dev] build failed, still serving the last good build: ${error instanceof Error ? error.message : String(error)}`);
+      log(`[dev] build failed, still serving the last good build: ${messageOf(error)}`);
     }
   };
   const schedule = (file: string) => {
@@ -75,7 +75,7 @@ if (require.main === module) {
       console.log(`[dev] watching ${WATCHED.join(", ")} for changes`);
     },
     function reportStartFailure(error: unknown) {
-      console.error(error instanceof Error ? error.message : String(error));
+      console.error(messageOf(error));
       process.exit(1);
     },
   );

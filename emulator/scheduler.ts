@@ -2,6 +2,7 @@
  * Runs the app's scheduled triggers on their cron schedules (UTC, as App Services does), each as
  * the system user, one run at a time per trigger.
  */
+import { messageOf } from "../lib/errors";
 import { Cron } from "croner";
 import type { TriggerDefinition } from "./runtime/appDirectory";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
@@ -26,7 +27,7 @@ export function startScheduler(triggers: TriggerDefinition[], runtime: () => Fun
           await runtime().call(trigger.function_name, [], SYSTEM_USER, "system");
           log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms`);
         } catch (error) {
-          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${error instanceof Error ? error.message : String(error)} ${Date.now() - started}ms`);
+          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${messageOf(error)} ${Date.now() - started}ms`);
         }
       });
       return { trigger, job };

@@ -4,6 +4,7 @@
  * The functions' Admin API values point back at this server without editing values/: the
  * emulator's secrets hold its own API key pair and `adminApiBaseUrl` is overridden.
  */
+import { messageOf } from "../lib/errors";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -160,7 +161,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   const saver = options.dataFile
     ? new StateSaver(options.dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
-        log(`state: could not save ${options.dataFile}: ${error instanceof Error ? error.message : String(error)}`);
+        log(`state: could not save ${options.dataFile}: ${messageOf(error)}`);
       })
     : undefined;
   if (saver) state.onChange(function saveAfterChange() { saver.save().catch(() => undefined); });
@@ -185,7 +186,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         sendReply(req, res, reply);
       })
       .catch(function reportAnswerFailure(error: unknown) {
-        log(redact(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${error instanceof Error ? error.message : String(error)}`));
+        log(redact(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`));
         res.destroy();
       });
   };
@@ -259,7 +260,7 @@ function restoreStore(file: string | undefined, persisted: StateFileContents | u
   try {
     return DocumentStore.fromEJSON(persisted.documents);
   } catch (error) {
-    throw new StateFileError(file ?? "", `its documents are invalid (${error instanceof Error ? error.message : String(error)})`);
+    throw new StateFileError(file ?? "", `its documents are invalid (${messageOf(error)})`);
   }
 }
 

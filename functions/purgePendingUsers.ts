@@ -4,9 +4,9 @@
  * resumes on the next run after the last page it finished.
  */
 import { connectAdminApi, type PendingUser } from "../lib/adminApi";
-import { timeBudget, runPool } from "../lib/batch";
-import { messageOf } from "../lib/cleanup";
+import { listSource, runPool, timeBudget } from "../lib/batch";
 import { readConfig } from "../lib/config";
+import { messageOf } from "../lib/errors";
 import { defineFunction } from "../lib/functionMeta";
 import { jobState } from "../lib/jobState";
 import { logs } from "../lib/logs";
@@ -39,9 +39,8 @@ export default async function purgePendingUsers() {
     const nextPage = page.length === 50 ? client.listPendingUsers(page[page.length - 1]._id) : Promise.resolve([]);
     nextPage.catch(() => undefined); // handled when awaited below; avoids an unhandled rejection meanwhile
     const expired = page.filter((p) => registeredAt(p) < cutoff);
-    let i = 0;
     const result = await runPool(
-      async () => expired[i++],
+      listSource(expired),
       async (pending) => {
         const email = pending.login_ids.find((l) => l.id_type === "email")?.id;
         if (!email) return;

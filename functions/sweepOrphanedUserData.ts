@@ -3,17 +3,18 @@
  * from the App Services UI, the CLI or the SDK's built-in delete). Owners are checked with the
  * Admin API in id order with bounded concurrency; a run cut short resumes after the last owner done.
  */
+import { isObjectIdHex } from "../lib/ids";
 import { connectAdminApi } from "../lib/adminApi";
-import { runPool, timeBudget } from "../lib/batch";
-import { applyPlan, messageOf } from "../lib/cleanup";
+import { listSource, runPool, timeBudget } from "../lib/batch";
+import { applyPlan } from "../lib/cleanup";
 import type { CleanupRule } from "../lib/cleanupPlan";
 import { readConfig } from "../lib/config";
+import { messageOf } from "../lib/errors";
 import { defineFunction } from "../lib/functionMeta";
 import { jobState } from "../lib/jobState";
 import { logs } from "../lib/logs";
 
 const FN = "sweepOrphanedUserData";
-const USER_ID = /^[0-9a-f]{24}$/;
 
 export const meta = defineFunction({ private: true, runAsSystem: true, disableArgLogs: true, schedule: "30 3 * * *" });
 
@@ -25,7 +26,7 @@ async function listOwners(dataSource: string, rules: CleanupRule[]): Promise<str
     const groups = await data.db(rule.database).collection(rule.collection).aggregate([{ $group: { _id: `$${rule.ownerField}` } }]).toArray();
     for (const { _id: owner } of groups) {
       const hex = typeof owner === "string" ? owner.toLowerCase() : isObjectId(owner) ? owner.toHexString() : undefined;
-      if (hex && USER_ID.test(hex)) owners.add(hex);
+      if (isObjectIdHex(hex)) owners.add(hex);
     }
   }
   return [...owners].sort();
@@ -64,9 +65,8 @@ export default async function sweepOrphanedUserData() {
       break;
     }
     const batch = owners.slice(start, start + chunk);
-    let i = 0;
     const result = await runPool(
-      async () => batch[i++],
+      listSource(batch),
       async (ownerId) => {
         checked += 1;
         if (await client.getUser(ownerId)) return;

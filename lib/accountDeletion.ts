@@ -4,9 +4,9 @@
  * more for anything written meanwhile, then record an audit entry.
  */
 import { connectAdminApi, type DeleteOutcome } from "./adminApi";
-import { applyPlan, messageOf, type RuleOutcome } from "./cleanup";
+import { applyPlan, type RuleOutcome } from "./cleanup";
 import type { BundleConfig } from "./config";
-import { isConfigError } from "./errors";
+import { isConfigError, messageOf } from "./errors";
 import { logs } from "./logs";
 
 export interface DeletionReceipt {

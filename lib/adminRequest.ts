@@ -2,7 +2,7 @@
  * One Admin API request over `context.http`, with the status checked. App Services' http client
  * resolves on any HTTP status, so every caller states which statuses mean success.
  */
-import { AdminApiError } from "./errors";
+import { AdminApiError, messageOf } from "./errors";
 
 export type HttpMethod = "get" | "post" | "put" | "delete";
 
@@ -37,7 +37,8 @@ export async function adminRequest(http: AppServicesHttp, request: AdminRequest)
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
     });
   } catch (error) {
-    throw new AdminApiError(failure(request, 0), networkReason(error));
+    // The rejection's message only: it names the failure, never the request (which may carry a key).
+    throw new AdminApiError(failure(request, 0), messageOf(error) || "the connection failed");
   }
   const json = parseBody(response);
   if (!request.ok.includes(response.statusCode)) {
@@ -53,12 +54,6 @@ export async function adminRequest(http: AppServicesHttp, request: AdminRequest)
 
 function failure(request: AdminRequest, status: number) {
   return { operation: request.operation, method: request.method.toUpperCase(), url: request.url, status };
-}
-
-/** The reason a request got no answer, from the rejection's message only (never its request). */
-function networkReason(error: unknown): string {
-  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : error;
-  return typeof message === "string" && message ? message : "the connection failed";
 }
 
 function parseBody(response: AppServicesHttpResponse): unknown {

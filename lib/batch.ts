@@ -14,6 +14,12 @@ export function timeBudget(seconds: number, now: () => number = Date.now): Budge
   return { spent: () => now() >= deadline };
 }
 
+/** A `next` for runPool over a list already in hand. */
+export function listSource<T>(items: T[]): () => Promise<T | undefined> {
+  let i = 0;
+  return async () => items[i++];
+}
+
 /**
  * Pulls items from `next` (which may fetch pages) and runs `work` on up to `concurrency` at once,
  * until the source is exhausted or the budget is spent. Failures are collected, never abort the rest.

@@ -1,11 +1,11 @@
 /**
  * Who may call what, and with which arguments. Everything here denies by default.
  */
+import { isObjectIdHex } from "./ids";
 import type { BundleConfig } from "./config";
 import { InvalidArgumentError, PermissionDeniedError } from "./errors";
 import { logs } from "./logs";
 
-const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
 // Deliberately simple: one "@", no spaces, a dot in the domain. App Services validates the rest.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -30,6 +30,13 @@ export function requireNoArguments(fn: string, args: unknown[]): void {
   }
 }
 
+/** A server (API-key) user deletes itself only when the value allowServerUserSelfDelete says so. */
+export function requireSelfDeletionAllowed(fn: string, user: AppServicesUser, config: BundleConfig): void {
+  if (user.type === "server" && !config.allowServerUserSelfDelete) {
+    deny(fn, `user ${user.id} is a server (API key) user; deleting one from a client is off by default. Set the value "allowServerUserSelfDelete" to true to allow it. Nothing was changed.`);
+  }
+}
+
 /** Admin functions: only user ids listed in the value accountAdmins (none by default). */
 export function requireAccountAdmin(fn: string, user: AppServicesUser | undefined, config: BundleConfig): string {
   const id = requireSignedInUser(fn, user);
@@ -46,7 +53,7 @@ export function requireArgumentCount(fn: string, args: unknown[], names: string[
 }
 
 export function userIdArgument(fn: string, value: unknown): string {
-  if (typeof value !== "string" || !OBJECT_ID_HEX.test(value)) {
+  if (!isObjectIdHex(value)) {
     throw new InvalidArgumentError(`${fn}: userId must be an App Services user id, a string of 24 hex characters such as "64b7f0c2a1b2c3d4e5f60718". Nothing was changed.`);
   }
   return value.toLowerCase();

@@ -2,8 +2,9 @@
  * Applies the cleanup plan to one owner's documents. Each rule is a single idempotent write
  * (deleteMany or updateMany matching only the owner field), so a retry finishes what a failure left.
  */
+import { isObjectIdHex } from "./ids";
 import { describeRule, type CleanupRule } from "./cleanupPlan";
-import { DataCleanupError } from "./errors";
+import { DataCleanupError, messageOf } from "./errors";
 import { logs } from "./logs";
 
 export interface RuleOutcome {
@@ -17,7 +18,7 @@ type DataSource = { db(name: string): { collection(name: string): AppServicesCol
 /** Matches the owner id stored either as a string or as an ObjectId, and nothing else. */
 export function ownerFilter(rule: CleanupRule, ownerId: string): Record<string, unknown> {
   const forms: unknown[] = [ownerId];
-  if (/^[0-9a-f]{24}$/i.test(ownerId)) forms.push(new BSON.ObjectId(ownerId));
+  if (isObjectIdHex(ownerId)) forms.push(new BSON.ObjectId(ownerId));
   return { [rule.ownerField]: { $in: forms } };
 }
 
@@ -63,9 +64,4 @@ function settleAll<T>(promises: Array<Promise<T>>): Promise<Array<Settled<T>>> {
   return Promise.all(
     promises.map((p) => p.then((value): Settled<T> => ({ status: "fulfilled", value }), (reason: unknown): Settled<T> => ({ status: "rejected", reason }))),
   );
-}
-
-export function messageOf(error: unknown): string {
-  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
-  return typeof message === "string" ? message : String(error);
 }

@@ -2,6 +2,7 @@
  * Reads and validates every value the bundle uses, once per call, before anything is touched.
  * All problems are reported together, each naming the value and the fix.
  */
+import { isObjectIdHex } from "./ids";
 import { parseCleanupPlan, isPlainObject, typeName, type CleanupRule } from "./cleanupPlan";
 import { ConfigError } from "./errors";
 
@@ -49,7 +50,6 @@ export interface BundleConfig {
   scheduledRunBudgetSeconds: number;
 }
 
-const OBJECT_ID_HEX = /^[0-9a-f]{24}$/i;
 
 type Values = { get(name: string): unknown };
 type AppInfo = { id?: string; projectId?: string };
@@ -82,7 +82,7 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
   const auditCollection = parseCollectionRef(optional(VALUE_NAMES.audit), VALUE_NAMES.audit, problems);
 
   const admins = optional(VALUE_NAMES.admins) ?? [];
-  if (!Array.isArray(admins) || !admins.every((id) => typeof id === "string" && OBJECT_ID_HEX.test(id))) {
+  if (!Array.isArray(admins) || !admins.every(isObjectIdHex)) {
     problems.push(`Value "${VALUE_NAMES.admins}" must be an array of App Services user ids (24 hex characters each), e.g. ["64b7f0c2a1b2c3d4e5f60718"].`);
   }
 
@@ -133,7 +133,7 @@ function requiredSecret(values: Values, name: string, problems: string[]): strin
 
 function idValue(override: unknown, fromApp: string | undefined, name: string, source: string, problems: string[]): string {
   const id = override ?? fromApp;
-  if (typeof id === "string" && OBJECT_ID_HEX.test(id)) return id;
+  if (isObjectIdHex(id)) return id;
   if (override !== undefined) problems.push(`Value "${name}" must be a 24-hex id; remove it to use ${source}.`);
   else problems.push(`${source} is not available (got ${JSON.stringify(fromApp)}): set the value "${name}" to the id.`);
   return "";

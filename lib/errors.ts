@@ -65,12 +65,18 @@ export class DataCleanupError extends Error {
   override name = "DataCleanupError";
 }
 
+/**
+ * The message of anything thrown, duck-typed because an Error from another realm (a vm context,
+ * the App Services runtime) fails `instanceof Error`.
+ */
+export function messageOf(error: unknown): string {
+  const message = typeof error === "object" && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === "string" ? message : String(error);
+}
+
 function hasName(error: unknown, name: string): boolean {
   return typeof error === "object" && error !== null && (error as { name?: unknown }).name === name;
 }
 
 export const isConfigError = (e: unknown): e is ConfigError => hasName(e, "ConfigError");
-export const isInvalidArgumentError = (e: unknown): e is InvalidArgumentError => hasName(e, "InvalidArgumentError");
-export const isPermissionDeniedError = (e: unknown): e is PermissionDeniedError => hasName(e, "PermissionDeniedError");
 export const isAdminApiError = (e: unknown): e is AdminApiError => hasName(e, "AdminApiError");
-export const isDataCleanupError = (e: unknown): e is DataCleanupError => hasName(e, "DataCleanupError");

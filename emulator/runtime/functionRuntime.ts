@@ -3,6 +3,7 @@
  * App Services globals (context, EJSON, BSON, console and a predeclared `exports`), with the
  * runtime's time limit around the awaited result.
  */
+import { messageOf } from "../../lib/errors";
 import * as bson from "bson";
 import vm from "node:vm";
 import type { LoadedApp } from "./appDirectory";
@@ -142,9 +143,3 @@ function structuredCloneOrUndefined(value: unknown): unknown {
   return value === undefined ? undefined : structuredClone(value);
 }
 
-function messageOf(error: unknown): string {
-  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
-    return (error as { message: string }).message;
-  }
-  return String(error);
-}

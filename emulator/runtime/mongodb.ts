@@ -7,6 +7,7 @@
  * upserts, App Services' result shapes and limits, injected faults, and the realm boundary (the
  * functions run in a node:vm context, so their arguments carry that context's prototypes).
  */
+import { messageOf } from "../../lib/errors";
 import { BSONRegExp, Double, EJSON, Int32, Long, ObjectId } from "bson";
 import { Aggregator, Query, updateOne as mingoUpdateOne } from "mingo";
 import type { Modifier, PipelineStage } from "mingo/updater";
@@ -38,9 +39,6 @@ function serviceError(method: string, namespace: string, problem: string): DataS
   return new DataServiceError(`${method} on ${namespace}: ${problem}`);
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function duplicateKeyError(namespace: string, id: unknown): DataServiceError {
   // Same wording as the server, so code that matches on "E11000" behaves as in production.
