@@ -6,7 +6,7 @@
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator/server";
 import { FaultPlan, type FaultKind, type FaultTarget } from "../emulator/faults";
 import type { Clock } from "../emulator/state";
-import type { RuntimeUser } from "../emulator/runtime/types";
+import { JWT_PATTERN } from "../emulator/tokens";
 
 /** A FaultPlan that also counts the calls it is asked about (every Admin API operation and data call). */
 export class CountingFaultPlan extends FaultPlan {
@@ -45,8 +45,6 @@ export class OffsetClock implements Clock {
   }
 }
 
-/** Anything shaped like (part of) a JWT: the base64url of `{"` followed by more base64url. */
-export const JWT_LIKE = /eyJ[A-Za-z0-9_-]{8,}/;
 
 export interface SecretFinding {
   line: string;
@@ -102,7 +100,7 @@ export class LogSink {
   }
 
   private check(line: string): void {
-    if (JWT_LIKE.test(line)) this.findings.push({ line, what: "a JWT-shaped string" });
+    if (JWT_PATTERN.test(line)) this.findings.push({ line, what: "a JWT-shaped string" });
     for (const secret of this.secrets ?? []) if (line.includes(secret.value)) this.findings.push({ line, what: secret.what });
   }
 }
@@ -147,5 +145,4 @@ export async function startBenchEmulator(options: BenchEmulatorOptions): Promise
   return { emulator, faults, sink };
 }
 
-/** `context.user` of scheduled runs and triggers. */
-export const SYSTEM_USER: RuntimeUser = { type: "system", data: {}, custom_data: {}, identities: [] };
+export { SYSTEM_USER } from "../emulator/runtime/types";

@@ -4,12 +4,13 @@
  * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]
  */
 import { messageOf } from "../lib/errors";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
+import { writeFileAtomic } from "./state";
 
 export const DEFAULT_PORT = 8787;
 const SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
@@ -61,7 +62,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
  * generated Admin API key pair stays the same across starts. An unreadable file is reported,
  * never replaced.
  */
-export function loadOrCreateSecrets(file: string): Record<string, string> {
+export async function loadOrCreateSecrets(file: string): Promise<Record<string, string>> {
   let secrets: Record<string, string> = {};
   if (existsSync(file)) {
     let parsed: unknown;
@@ -78,8 +79,7 @@ export function loadOrCreateSecrets(file: string): Record<string, string> {
   if (!secrets[ADMIN_PUBLIC_KEY_SECRET] || !secrets[ADMIN_PRIVATE_KEY_SECRET]) {
     const pair = generateAdminKeyPair();
     secrets = { ...secrets, [ADMIN_PUBLIC_KEY_SECRET]: pair.publicKey, [ADMIN_PRIVATE_KEY_SECRET]: pair.privateKey };
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    await writeFileAtomic(file, `${JSON.stringify(secrets, null, 2)}\n`);
   }
   return secrets;
 }
@@ -134,7 +134,7 @@ export async function main(argv: string[]): Promise<Emulator> {
   printLine("Building the function bundle...");
   const build = await buildApp();
   printLine(`Built ${build.functions.length} functions into ${build.outDir}`);
-  const secrets = loadOrCreateSecrets(SECRETS_FILE);
+  const secrets = await loadOrCreateSecrets(SECRETS_FILE);
   const cleanupFromDemo = !appHasCleanupPlan(build.outDir);
   const emulator = await startEmulator({
     appDir: build.outDir,

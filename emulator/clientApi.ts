@@ -3,6 +3,9 @@
  * (anon-user, local-userpass), registration, profile, session refresh and logout, function calls
  * in canonical EJSON, and the built-in user delete. Errors are App Services' `{ error, error_code, link? }`.
  */
+import { messageOf } from "../lib/errors";
+import { isObjectIdHex } from "../lib/ids";
+import { RUNTIME_ERRORS, runtimeErrorName } from "./runtime/functionRuntime";
 import type { IncomingMessage } from "node:http";
 import { randomBytes } from "node:crypto";
 import { EJSON, ObjectId } from "bson";
@@ -36,8 +39,6 @@ export interface ClientApiOptions {
   requireEmailConfirmation: boolean;
   /** One line per function call; never arguments, tokens or keys. */
   log(line: string): void;
-  /** Removes keys and tokens from text that leaves the emulator (errors, log lines). */
-  redact(text: string): string;
 }
 
 interface ClientRequestContext {
@@ -189,17 +190,16 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   function functionError(name: string, error: unknown, callId: string): HttpError {
-    const errorName = typeof error === "object" && error !== null ? String((error as { name?: unknown }).name) : "";
-    const message = options.redact(errorMessage(error));
+    const message = messageOf(error);
     const link = `${options.baseUrl()}/groups/${options.appInfo.projectId}/apps/${options.appInfo.id}/logs?co_id=${callId}`;
-    switch (errorName) {
+    switch (runtimeErrorName(error)) {
       // A private function is as invisible to clients as a missing one.
-      case "FunctionNotFoundError":
-      case "FunctionNotCallableError":
+      case RUNTIME_ERRORS.notFound:
+      case RUNTIME_ERRORS.notCallable:
         return new HttpError(404, `function not found: '${name}'`, "FunctionNotFound", link);
-      case "FunctionTimeoutError":
+      case RUNTIME_ERRORS.timeout:
         return new HttpError(400, `execution time limit exceeded: ${message}`, "ExecutionTimeLimitExceeded", link);
-      case "FunctionExecutionError":
+      case RUNTIME_ERRORS.execution:
         return new HttpError(400, message, "FunctionExecutionError", link);
       default:
         return new HttpError(500, `internal server error while calling function '${name}'`, "InternalServerError", link);
@@ -207,17 +207,10 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   function logCall(name: string, userId: string, outcome: string, started: number): void {
-    options.log(options.redact(`function ${name} user=${userId} ${outcome} ${Date.now() - started}ms`));
+    options.log(`function ${name} user=${userId} ${outcome} ${Date.now() - started}ms`);
   }
 
   return { handle };
-}
-
-function errorMessage(error: unknown): string {
-  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
-    return (error as { message: string }).message;
-  }
-  return String(error);
 }
 
 function asObject(value: unknown): Record<string, unknown> {
@@ -230,7 +223,7 @@ function deviceIdOf(body: Record<string, unknown>): string | undefined {
   const device = (body.options as { device?: { deviceId?: unknown } } | undefined)?.device;
   const id = device?.deviceId;
   if (id instanceof ObjectId) return id.toHexString();
-  if (typeof id === "string" && /^[0-9a-f]{24}$/i.test(id) && id !== "000000000000000000000000") return id.toLowerCase();
+  if (isObjectIdHex(id) && id !== "000000000000000000000000") return id.toLowerCase();
   return randomDeviceId();
 }
 

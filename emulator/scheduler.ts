@@ -6,9 +6,7 @@ import { messageOf } from "../lib/errors";
 import { Cron } from "croner";
 import type { TriggerDefinition } from "./runtime/appDirectory";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
-import type { RuntimeUser } from "./runtime/types";
-
-export const SYSTEM_USER: RuntimeUser = { type: "system", data: {}, custom_data: {}, identities: [] };
+import { SYSTEM_USER } from "./runtime/types";
 
 export interface Scheduler {
   /** When each enabled trigger runs next. */

@@ -103,7 +103,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const host = options.host ?? "127.0.0.1";
   const clientAppId = options.clientAppId ?? DEFAULT_CLIENT_APP_ID;
   const faults = options.faults ?? new FaultPlan();
-  const log = options.log ?? function printLine(line: string) { console.log(line); };
+  const writeLine = options.log ?? function printLine(line: string) { console.log(line); };
 
   // Load persisted state first: a bad file must stop start-up before anything listens or writes.
   const persisted = options.dataFile ? await loadStateFile(options.dataFile) : undefined;
@@ -119,12 +119,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const adminKeys = { publicKey: secrets[ADMIN_PUBLIC_KEY_SECRET], privateKey: secrets[ADMIN_PRIVATE_KEY_SECRET] };
   state.setAdminKeys(adminKeys.publicKey, adminKeys.privateKey);
 
-  /** Keeps the key pair out of anything the emulator sends or logs. */
+  /** Keeps the key pair and tokens out of anything the emulator sends or logs. */
   function redact(text: string): string {
     let out = redactTokens(text);
     for (const secret of Object.values(secrets)) if (secret.length >= 6) out = out.split(secret).join("[redacted]");
     return out;
   }
+  /** Every line the emulator logs goes through here, so no call site can forget to redact. */
+  const log = (line: string) => writeLine(redact(line));
 
   // The server starts first because the functions' adminApiBaseUrl needs its port.
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -164,7 +166,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         log(`state: could not save ${options.dataFile}: ${messageOf(error)}`);
       })
     : undefined;
-  if (saver) state.onChange(function saveAfterChange() { saver.save().catch(() => undefined); });
+  // Every change reaches the disk, wherever it came from: a request, a trigger, a seed.
+  const saveAfterChange = () => void saver?.save().catch(() => undefined);
+  if (saver) {
+    state.onChange(saveAfterChange);
+    store.onChange(saveAfterChange);
+  }
 
   const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: appInfo.name });
   const clientApi = createClientApi({
@@ -175,18 +182,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     runtime: () => runtime,
     requireEmailConfirmation: options.requireEmailConfirmation ?? false,
     log,
-    redact,
   });
 
   handler = function handleRequest(req, res) {
     dispatch(req)
       .then(async function answer(reply) {
-        // A changing request is on disk before its answer leaves: a 2xx means the change survives a restart.
-        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") await saver.save().catch(() => undefined);
+        // A changing request is on disk before its answer leaves: a 2xx means the change survives a
+        // restart, so a change that could not be saved is answered as a server error.
+        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") {
+          const saved = await saver.save().then(() => true, () => false);
+          if (!saved) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
+        }
         sendReply(req, res, reply);
       })
       .catch(function reportAnswerFailure(error: unknown) {
-        log(redact(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`));
+        log(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`);
         res.destroy();
       });
   };
@@ -205,13 +215,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       throw notFoundError(method, path);
     } catch (error) {
       if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));
-      log(redact(`emulator: internal error on ${method} ${req.url ?? ""}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));
+      log(`emulator: internal error on ${method} ${req.url ?? ""}: ${messageOf(error)}`);
       return errorReply(new HttpError(500, "internal server error", "InternalServerError"));
     }
   }
 
   const schedule = (): Scheduler | undefined =>
-    options.runTriggers ? startScheduler(app.triggers, () => runtime, (line) => log(redact(line))) : undefined;
+    options.runTriggers ? startScheduler(app.triggers, () => runtime, log) : undefined;
   let scheduler = schedule();
 
   return {

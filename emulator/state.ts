@@ -632,16 +632,24 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Writes the file atomically: a sibling temp file, flushed to disk, then renamed over it. */
 export async function writeStateFile(file: string, contents: StateFileContents): Promise<void> {
   const text = JSON.stringify({ format: STATE_FILE_FORMAT, version: STATE_FILE_VERSION, savedAt: new Date().toISOString(), ...contents });
+  await writeFileAtomic(file, text);
+}
+
+/**
+ * Replaces `file` with `text` or leaves it as it was: a sibling temp file (mode 0600: it may hold
+ * keys and password hashes), flushed to disk, renamed over the file; removed on any failure.
+ */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
   await fs.mkdir(dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  const handle = await fs.open(temp, "w", 0o600);
   try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    const handle = await fs.open(temp, "w", 0o600);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(temp, file);
   } catch (error) {
     await fs.rm(temp, { force: true });

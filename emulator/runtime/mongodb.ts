@@ -242,8 +242,12 @@ function readNamespace(store: DocumentStore, namespace: string): readonly Docume
   return storageOf(store).get(namespace) ?? [];
 }
 
+/** Who hears of each committed write (the emulator's persistence). */
+const changeListeners = new WeakMap<DocumentStore, Set<() => void>>();
+
 function commitNamespace(store: DocumentStore, namespace: string, docs: Document[]): void {
   storageOf(store).set(namespace, docs);
+  changeListeners.get(store)?.forEach((listener) => listener());
 }
 
 const INVALID_DB_NAME = /[/\\. "$\0]/;
@@ -295,6 +299,14 @@ function withIdFirst(doc: Document, id: unknown): Document {
 export class DocumentStore {
   constructor() {
     contents.set(this, new Map());
+  }
+
+  /** Calls `listener` after every committed write; returns a function that unsubscribes. */
+  onChange(listener: () => void): () => void {
+    const listeners = changeListeners.get(this) ?? new Set<() => void>();
+    changeListeners.set(this, listeners);
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Rebuilds a store from `toEJSON()`'s output (parsed from disk). */

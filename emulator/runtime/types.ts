@@ -35,3 +35,6 @@ export interface FunctionConfig {
 
 /** How a call reached the runtime: clients cannot call private functions. */
 export type CallOrigin = "client" | "system";
+
+/** `context.user` for calls with no caller: triggers and scheduled runs. */
+export const SYSTEM_USER: RuntimeUser = { type: "system", data: {}, custom_data: {}, identities: [] };

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { StateFileError } from "../../emulator/state";
+import { StateFileError, writeFileAtomic } from "../../emulator/state";
 import { startEmulator } from "../../emulator/server";
 import { loadOrCreateSecrets } from "../../emulator/cli";
 import {
@@ -121,24 +121,45 @@ describe("persistence with a data file", () => {
   });
 });
 
-describe("the CLI's secrets file", () => {
-  it("generates an Admin API key pair once and reuses it", () => {
-    const file = path.join(tempDir("emulator-secrets"), ".emulator", "secrets.json");
-    const first = loadOrCreateSecrets(file);
-    expect(first).toEqual({ adminApiPublicKeySecret: expect.stringMatching(/^[a-z]{8}$/), adminApiPrivateKeySecret: expect.stringMatching(/^[0-9a-f-]{36}$/) });
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(loadOrCreateSecrets(file)).toEqual(first);
+describe("atomic writes", () => {
+  it("leave the old file as it was and no temp file behind when the write fails", async () => {
+    const dir = tempDir("atomic");
+    // A non-empty directory where the file should go makes the final rename fail.
+    const target = path.join(dir, "state.json");
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, "keep.txt"), "old");
+    await expect(writeFileAtomic(target, "new")).rejects.toThrow();
+    expect(fs.readFileSync(path.join(target, "keep.txt"), "utf8")).toBe("old");
+    expect(fs.readdirSync(dir)).toEqual(["state.json"]);
   });
 
-  it("reports a broken secrets file by name and leaves it alone", () => {
+  it("replace the file whole when the write succeeds", async () => {
+    const file = path.join(tempDir("atomic"), "state.json");
+    fs.writeFileSync(file, "old");
+    await writeFileAtomic(file, "new");
+    expect(fs.readFileSync(file, "utf8")).toBe("new");
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("the CLI's secrets file", () => {
+  it("generates an Admin API key pair once and reuses it", async () => {
+    const file = path.join(tempDir("emulator-secrets"), ".emulator", "secrets.json");
+    const first = await loadOrCreateSecrets(file);
+    expect(first).toEqual({ adminApiPublicKeySecret: expect.stringMatching(/^[a-z]{8}$/), adminApiPrivateKeySecret: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(await loadOrCreateSecrets(file)).toEqual(first);
+  });
+
+  it("reports a broken secrets file by name and leaves it alone", async () => {
     const file = path.join(tempDir("emulator-secrets"), "secrets.json");
     fs.writeFileSync(file, "{ broken");
-    expect(() => loadOrCreateSecrets(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON`));
+    await expect(loadOrCreateSecrets(file)).rejects.toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON`));
     expect(fs.readFileSync(file, "utf8")).toBe("{ broken");
   });
 
   it("the emulator's Admin API accepts the key pair it was given", async () => {
-    const secrets = loadOrCreateSecrets(path.join(tempDir("emulator-secrets"), "secrets.json"));
+    const secrets = await loadOrCreateSecrets(path.join(tempDir("emulator-secrets"), "secrets.json"));
     const emulator = await startTestEmulator({ appDir, secrets });
     try {
       const res = await call(emulator.url, "POST", `${ADMIN}/auth/providers/mongodb-cloud/login`, {

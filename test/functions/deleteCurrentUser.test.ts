@@ -3,7 +3,7 @@
  * HTTP to the emulator's Admin API on 127.0.0.1.
  */
 import { createServer } from "node:net";
-import { SYSTEM_USER, callFunction, captureConsole, createUser, startBuiltApp, userOf, JWT_SHAPE, type Harness } from "../helpers/builtApp";
+import { SYSTEM_USER, callFunction, captureConsole, createUser, startBuiltApp, userOf, JWT_PATTERN, type Harness } from "../helpers/builtApp";
 
 let h: Harness;
 const seen: string[] = [];
@@ -141,6 +141,6 @@ describe("deleteCurrentUser (built)", () => {
     const { publicKey, privateKey } = h.emulator.adminKeys;
     expect(everything).not.toContain(publicKey);
     expect(everything).not.toContain(privateKey);
-    expect(everything).not.toMatch(JWT_SHAPE);
+    expect(everything).not.toMatch(JWT_PATTERN);
   });
 });

@@ -59,7 +59,7 @@ export function userOf(id: string, type: RuntimeUser["type"] = "normal", email?:
   };
 }
 
-export const SYSTEM_USER: RuntimeUser = { type: "system", data: {}, custom_data: {}, identities: [] };
+export { SYSTEM_USER } from "../../emulator/runtime/types";
 
 let emails = 0;
 /** A new email/password user in the emulator; returns its id. */
@@ -83,5 +83,4 @@ export async function callFunction(
   }
 }
 
-/** Anything shaped like a JWT: every token the emulator issues is one. */
-export const JWT_SHAPE = /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}/;
+export { JWT_PATTERN } from "../../emulator/tokens";

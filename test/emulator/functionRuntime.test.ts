@@ -1,0 +1,123 @@
+/**
+ * The function runtime's contract with App Services: a fresh context per call, the time limit
+ * for code that never awaits and for code that would write after it, run_as_system, private
+ * functions, context.functions.execute, and the bundle's dataSourceName value.
+ */
+import { createServer } from "node:http";
+import { FaultPlan } from "../../emulator/faults";
+import type { LoadedApp } from "../../emulator/runtime/appDirectory";
+import { FunctionRuntime, RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
+import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { SYSTEM_USER, type RuntimeUser } from "../../emulator/runtime/types";
+
+const USER: RuntimeUser = { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] };
+
+function runtimeWith(sources: Record<string, string>, options: { values?: Record<string, unknown>; timeoutMs?: number; private?: string[]; system?: string[] } = {}) {
+  const store = new DocumentStore();
+  const app: LoadedApp = {
+    dir: "(memory)",
+    name: "runtime-test",
+    values: options.values ?? {},
+    triggers: [],
+    functions: new Map(
+      Object.entries(sources).map(([name, source]) => [
+        name,
+        { source, config: { name, private: options.private?.includes(name) ?? false, run_as_system: options.system?.includes(name) ?? false, disable_arg_logs: false } },
+      ]),
+    ),
+  };
+  const runtime = new FunctionRuntime({
+    app,
+    appInfo: { id: "a", clientAppId: "c", name: "n", projectId: "p", deployment: { model: "GLOBAL", providerRegion: "r" }, lastDeployed: "", hostingUri: "" },
+    data: createMongoDbService(store, new FaultPlan()),
+    timeoutMs: options.timeoutMs,
+  });
+  return { runtime, store };
+}
+
+describe("the function runtime", () => {
+  it("gives every call a fresh context: top-level state does not survive", async () => {
+    const { runtime } = runtimeWith({
+      counter: `var calls = (typeof calls === "number" ? calls : 0) + 1; exports = function () { globalThis.leaked = (globalThis.leaked || 0) + 1; return [calls, globalThis.leaked]; };`,
+    });
+    expect(await runtime.call("counter", [], USER, "client")).toEqual([1, 1]);
+    expect(await runtime.call("counter", [], USER, "client")).toEqual([1, 1]);
+  });
+
+  it("stops a function that loops without ever awaiting, at its time limit", async () => {
+    const { runtime } = runtimeWith({ spin: `exports = function () { while (true) {} };` }, { timeoutMs: 200 });
+    await expect(runtime.call("spin", [], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.timeout, message: expect.stringMatching(/exceeded the time limit/) });
+  });
+
+  it("lets nothing a timed-out function started read or write afterwards", async () => {
+    // A server on 127.0.0.1 that answers after 300 ms: the function is still waiting when its 100 ms run out.
+    const slowServer = createServer((_req, res) => void setTimeout(() => res.end("late"), 300));
+    await new Promise<void>((resolve) => slowServer.listen(0, "127.0.0.1", resolve));
+    const { port } = slowServer.address() as { port: number };
+    try {
+      const { runtime, store } = runtimeWith(
+        {
+          slow: `exports = async function () {
+            const notes = context.services.get("mongodb-atlas").db("app").collection("notes");
+            await notes.insertOne({ at: "before" });
+            await context.http.get({ url: "http://127.0.0.1:${port}/" });
+            await notes.insertOne({ at: "after" });
+          };`,
+        },
+        { timeoutMs: 100 },
+      );
+      await expect(runtime.call("slow", [], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.timeout });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(store.documents("app", "notes").map((d) => d.at)).toEqual(["before"]);
+    } finally {
+      slowServer.close();
+    }
+  });
+
+  it("reports a refused call after the limit as the time limit, not as the function's own error", async () => {
+    const { runtime } = runtimeWith(
+      {
+        busy: `exports = async function () {
+          const until = Date.now() + 150;
+          while (Date.now() < until) await Promise.resolve();
+          await context.services.get("mongodb-atlas").db("app").collection("notes").insertOne({});
+        };`,
+      },
+      { timeoutMs: 50 },
+    );
+    await expect(runtime.call("busy", [], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.timeout });
+  });
+
+  it("runs as system only where the function says so, keeping the caller in context.user", async () => {
+    const source = `exports = function () { return [context.runningAsSystem(), context.user.id]; };`;
+    const { runtime } = runtimeWith({ asUser: source, asSystem: source }, { system: ["asSystem"] });
+    expect(await runtime.call("asUser", [], USER, "client")).toEqual([false, USER.id]);
+    expect(await runtime.call("asSystem", [], USER, "client")).toEqual([true, USER.id]);
+    expect(await runtime.call("asUser", [], SYSTEM_USER, "system")).toEqual([true, undefined]);
+  });
+
+  it("refuses private functions to clients but lets other functions execute them as the same caller", async () => {
+    const { runtime } = runtimeWith(
+      {
+        secretHelper: `exports = function (x) { return { doubled: x * 2, caller: context.user.id }; };`,
+        publicEntry: `exports = function () { return context.functions.execute("secretHelper", 21); };`,
+      },
+      { private: ["secretHelper"] },
+    );
+    await expect(runtime.call("secretHelper", [1], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.notCallable });
+    expect(await runtime.call("publicEntry", [], USER, "client")).toEqual({ doubled: 42, caller: USER.id });
+  });
+
+  it("serves the data source named by the bundle's dataSourceName value, and no other", async () => {
+    const source = `exports = function (name) { return context.services.get(name).db("app").collection("c").count({}); };`;
+    const { runtime } = runtimeWith({ count: source }, { values: { dataSourceName: "my-cluster" } });
+    await expect(runtime.call("count", ["my-cluster"], USER, "client")).resolves.toBe(0);
+    await expect(runtime.call("count", ["mongodb-atlas"], USER, "client")).rejects.toMatchObject({ message: "service not found: 'mongodb-atlas'" });
+  });
+
+  it("reports an unknown function and a file that assigns no function to exports", async () => {
+    const { runtime } = runtimeWith({ broken: `exports = 42;` });
+    await expect(runtime.call("missing", [], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.notFound, message: "function not found: 'missing'" });
+    await expect(runtime.call("broken", [], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.execution, message: "function 'broken' does not assign a function to exports" });
+  });
+});
