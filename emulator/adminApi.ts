@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { FaultPlan } from "./faults";
-import { EmailInUseError, InvalidRegistrationError, type EmulatorState, type PendingRecord, type UserRecord, DOMAIN_ID } from "./state";
-import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
+import { DOMAIN_ID, identitiesJson, type EmulatorState, type PendingRecord, type UserRecord } from "./state";
+import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
 
 export const ADMIN_API_PREFIX = "/api/admin/v3.0";
 /** The Admin API answers at most 50 users or pending users a page. */
@@ -39,10 +39,10 @@ interface Operation {
 }
 
 /** The spec's `User` schema. */
-export function userJson(user: UserRecord): Record<string, unknown> {
+function userJson(user: UserRecord): Record<string, unknown> {
   return {
     _id: user.id,
-    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.providerType, provider_id: i.providerId, provider_data: { ...i.providerData } })),
+    identities: identitiesJson(user),
     type: user.type,
     creation_date: user.creationDate,
     last_authentication_date: user.lastAuthenticationDate,
@@ -52,7 +52,7 @@ export function userJson(user: UserRecord): Record<string, unknown> {
 }
 
 /** An item of adminListPendingUsers. */
-export function pendingJson(p: PendingRecord): Record<string, unknown> {
+function pendingJson(p: PendingRecord): Record<string, unknown> {
   return { _id: p.id, user_id: "", domain_id: DOMAIN_ID, login_ids: [{ id_type: "email", id: p.email }] };
 }
 
@@ -100,8 +100,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
   }
 
   async function adminLogin({ req }: AdminRequestContext): Promise<Reply> {
-    const body = await readJsonBody(req);
-    const { username, apiKey } = (typeof body === "object" && body !== null ? body : {}) as { username?: unknown; apiKey?: unknown };
+    const { username, apiKey } = await readJsonObject(req);
     if (typeof username !== "string" || typeof apiKey !== "string") {
       throw new HttpError(400, "expected a JSON body with string fields username and apiKey", "BadRequest");
     }
@@ -151,8 +150,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
   }
 
   async function adminCreateUser({ req }: AdminRequestContext): Promise<Reply> {
-    const body = await readJsonBody(req);
-    const { email, password } = (typeof body === "object" && body !== null ? body : {}) as { email?: unknown; password?: unknown };
+    const { email, password } = await readJsonObject(req);
     try {
       return json(201, userJson(await state.createEmailPasswordUser(email, password)));
     } catch (error) {
@@ -188,15 +186,9 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
   }
 
   async function adminDeletePending({ params }: AdminRequestContext): Promise<Reply> {
-    if (!state.deletePendingByEmail(params.email)) throw new HttpError(404, "user not found", "UserNotFound");
+    if (!state.deletePendingByEmail(params.email)) throw userNotFound();
     return empty(204);
   }
 
   return { handle };
-}
-
-export function registrationError(error: unknown): unknown {
-  if (error instanceof InvalidRegistrationError) return new HttpError(400, error.message, "BadRequest");
-  if (error instanceof EmailInUseError) return new HttpError(409, error.message, "AccountNameInUse");
-  return error;
 }

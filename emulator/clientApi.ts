@@ -15,12 +15,12 @@ import {
   InvalidCredentialsError,
   UserDisabledError,
   DOMAIN_ID,
+  identitiesJson,
   type AccessCheck,
   type EmulatorState,
   type UserRecord,
 } from "./state";
-import { registrationError } from "./adminApi";
-import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonBody, type Reply, type RouteParams } from "./httpUtil";
+import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
 
 export const CLIENT_API_PREFIX = "/api/client/v2.0";
 
@@ -65,7 +65,7 @@ function profileJson(user: UserRecord): Record<string, unknown> {
   return {
     user_id: user.id,
     domain_id: DOMAIN_ID,
-    identities: user.identities.map((i) => ({ id: i.id, provider_type: i.providerType, provider_id: i.providerId, provider_data: { ...i.providerData } })),
+    identities: identitiesJson(user),
     data: { ...user.data },
     type: user.type,
   };
@@ -105,7 +105,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
 
   async function login({ req, params, query }: ClientRequestContext): Promise<Reply> {
     if (query.get("link") === "true") throw new HttpError(400, "linking identities is not supported by the emulator", "BadRequest");
-    const body = asObject(await readJsonBody(req, parseEjson));
+    const body = await readJsonObject(req, parseEjson);
     const user = await authenticate(params.provider, body);
     state.touchAuthentication(user.id);
     const issued = state.createSession("client", user.id, deviceIdOf(body));
@@ -129,7 +129,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   async function register({ req }: ClientRequestContext): Promise<Reply> {
-    const body = asObject(await readJsonBody(req, parseEjson));
+    const body = await readJsonObject(req, parseEjson);
     try {
       await state.register(body.email, body.password, options.requireEmailConfirmation);
     } catch (error) {
@@ -169,7 +169,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   async function callFunction({ req }: ClientRequestContext): Promise<Reply> {
     // Authenticate before reading the body, as App Services does: a stale token costs no upload work.
     const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
-    const body = asObject(await readJsonBody(req, parseEjson));
+    const body = await readJsonObject(req, parseEjson);
     const { name, arguments: args = [], service } = body;
     if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
     if (!Array.isArray(args)) throw new HttpError(400, "function call \"arguments\" must be an array", "InvalidParameter");
@@ -211,11 +211,6 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   return { handle };
-}
-
-function asObject(value: unknown): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError(400, "expected a JSON object as the request body", "BadRequest");
-  return value as Record<string, unknown>;
 }
 
 /** realm-web sends `options.device.deviceId` as an ObjectId once the server gave it one. */

@@ -3,7 +3,7 @@
  * JSON answers in App Services' error shape `{ error, error_code, link? }`, and a path router.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AccessCheck } from "./state";
+import { EmailInUseError, InvalidRegistrationError, type AccessCheck } from "./state";
 
 /** App Services refuses request bodies over 18 MB (../shared/docs/app-services.md, limits). */
 export const MAX_BODY_BYTES = 18 * 1024 * 1024;
@@ -28,7 +28,7 @@ export class HttpError extends Error {
  * Over the limit it throws a 413 HttpError at once and discards the rest of the upload, so the
  * client can still read the answer instead of seeing a reset connection.
  */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     discardRest(req);
@@ -86,6 +86,13 @@ export async function readJsonBody(req: IncomingMessage, parse: (text: string) =
   }
 }
 
+/** A request body that must be a JSON object (400 otherwise). */
+export async function readJsonObject(req: IncomingMessage, parse?: (text: string) => unknown): Promise<Record<string, unknown>> {
+  const value = await readJsonBody(req, parse);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new HttpError(400, "expected a JSON object as the request body", "BadRequest");
+  return value as Record<string, unknown>;
+}
+
 /** What a handler answers; the server sends it (after saving state, for changing requests). */
 export type Reply =
   | { kind: "json"; status: number; body: unknown }
@@ -119,12 +126,12 @@ export function sendReply(req: IncomingMessage, res: ServerResponse, reply: Repl
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   sendText(res, status, JSON.stringify(body));
 }
 
 /** Sends an already serialized JSON text (EJSON answers of the client API). */
-export function sendText(res: ServerResponse, status: number, text: string): void {
+function sendText(res: ServerResponse, status: number, text: string): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, {
     "Content-Type": "application/json",
@@ -134,7 +141,7 @@ export function sendText(res: ServerResponse, status: number, text: string): voi
   res.end(text);
 }
 
-export function sendEmpty(res: ServerResponse, status: number): void {
+function sendEmpty(res: ServerResponse, status: number): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status);
   res.end();
@@ -238,4 +245,11 @@ export function requireRefresh(check: AccessCheck): Extract<AccessCheck, { ok: t
   if (check.ok) return check;
   if (check.reason === "wrongType") throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
   throw new HttpError(401, "invalid session: failed to find refresh token", "InvalidSession");
+}
+
+/** Maps the state's registration errors (both APIs register users) to their HTTP answers. */
+export function registrationError(error: unknown): unknown {
+  if (error instanceof InvalidRegistrationError) return new HttpError(400, error.message, "BadRequest");
+  if (error instanceof EmailInUseError) return new HttpError(409, error.message, "AccountNameInUse");
+  return error;
 }

@@ -56,6 +56,11 @@ export interface UserRecord {
   identities: IdentityRecord[];
 }
 
+/** A user's identities as both APIs send them (the spec's UserIdentity). */
+export function identitiesJson(user: UserRecord): Array<Record<string, unknown>> {
+  return user.identities.map((i) => ({ id: i.id, provider_type: i.providerType, provider_id: i.providerId, provider_data: { ...i.providerData } }));
+}
+
 export interface PendingRecord {
   /** An ObjectId whose timestamp is the registration time. */
   id: string;
@@ -137,13 +142,13 @@ function scrypt(password: string, salt: Buffer, keylen: number, options: ScryptO
   );
 }
 
-export async function hashPassword(password: string): Promise<string> {
+async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
   return ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString("base64"), key.toString("base64")].join("$");
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split("$");
   if (scheme !== "scrypt" || !salt || !hash) return false;
   const expected = Buffer.from(hash, "base64");
@@ -630,7 +635,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Writes the file atomically: a sibling temp file, flushed to disk, then renamed over it. */
-export async function writeStateFile(file: string, contents: StateFileContents): Promise<void> {
+async function writeStateFile(file: string, contents: StateFileContents): Promise<void> {
   const text = JSON.stringify({ format: STATE_FILE_FORMAT, version: STATE_FILE_VERSION, savedAt: new Date().toISOString(), ...contents });
   await writeFileAtomic(file, text);
 }
