@@ -221,6 +221,15 @@ describe("bad input", () => {
       await expect(attempt).rejects.toThrow(new RegExp(`Port ${emulator.port} on 127\\.0\\.0\\.1 is already in use`));
     });
 
+    it("binds 127.0.0.1 only unless told otherwise", async () => {
+      const local = await startEmulator({ appDir, log: () => undefined });
+      try {
+        expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      } finally {
+        await local.close();
+      }
+    });
+
     it("rejects a folder that is not a built app with a clear error", async () => {
       await expect(startEmulator({ appDir: "/nonexistent/app", port: 0, log: () => undefined })).rejects.toThrow(/not a built app directory.*npm run build/);
     });

@@ -10,7 +10,8 @@ import * as Realm from "realm-web";
 import { ManualClock } from "../../emulator/state";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
 import { banner } from "../../emulator/cli";
-import { MemoryStorage, buildRealApp, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
+import { MemoryStorage, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
+import { builtAppDir } from "../helpers/builtApp";
 
 type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 
@@ -102,7 +103,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
   let appDir: string;
 
   beforeAll(async () => {
-    appDir = await buildRealApp();
+    appDir = await builtAppDir();
     emulator = await startTestEmulator({ appDir, valueOverrides: { userDataCleanup: demoCleanupPlan() } });
     await seedDemo(emulator);
   }, 60_000);

@@ -6,7 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import { findTemplate, loadSpec, pointer, reportMissingSpec, specAvailable, type Spec } from "../helpers/openapiSpec";
-import { SYSTEM_USER, callFunction, captureConsole, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
 import type Ajv2020 from "ajv/dist/2020";
 
 reportMissingSpec("Bundle request contract tests");
@@ -42,13 +42,12 @@ function recordingProxy(target: string, sent: SentRequest[]): Promise<Server> {
   let ajv: Ajv2020;
   let h: Harness;
   let proxy: Server;
-  let restoreConsole: () => void;
+  
   const sent: SentRequest[] = [];
   const ADMIN_PREFIX = "/api/admin/v3.0";
 
   beforeAll(async () => {
     ({ spec, ajv } = loadSpec());
-    restoreConsole = captureConsole([]);
     h = await startBuiltApp({
       requireEmailConfirmation: true,
       valueOverrides: { userDataCleanup: [{ database: "app", collection: "posts", ownerField: "owner_id", action: "delete" }] },
@@ -81,7 +80,6 @@ function recordingProxy(target: string, sent: SentRequest[]): Promise<Server> {
     }
   });
   afterAll(async () => {
-    restoreConsole();
     proxy?.close();
     await h?.emulator.close();
   });

@@ -4,7 +4,7 @@
  */
 import { ObjectId } from "bson";
 import type { FaultKind } from "../../emulator/faults";
-import { callFunction, captureConsole, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
 
 const PLAN = [
   { database: "app", collection: "posts", ownerField: "owner_id", action: "delete" },
@@ -14,16 +14,13 @@ const PLAN = [
 
 let h: Harness;
 let admin: string;
-let restoreConsole: () => void;
 
 beforeAll(async () => {
-  restoreConsole = captureConsole([]);
   h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, deletionAuditCollection: { database: "app", collection: "deletions" } } });
   admin = await createUser(h.emulator);
   h.emulator.runtime.setValue("accountAdmins", [admin]);
 });
 afterAll(async () => {
-  restoreConsole();
   await h.emulator.close();
 });
 afterEach(() => h.emulator.faults.clear());

@@ -3,17 +3,11 @@
  * Admin API pages, and across a run that reaches its time budget and a next run that resumes.
  */
 import { ManualClock } from "../../emulator/state";
-import { callFunction, captureConsole, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
+import { callFunction, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
 
 const DAY = 24 * 60 * 60 * 1000;
 const runAsSystem = async (h: Harness, name: string) =>
   (await callFunction(h.emulator, name, SYSTEM_USER, [], "system")) as { result?: Record<string, unknown>; error?: Error };
-
-let restoreConsole: () => void;
-beforeAll(() => {
-  restoreConsole = captureConsole([]);
-});
-afterAll(() => restoreConsole());
 
 describe("purgePendingUsers", () => {
   let h: Harness;

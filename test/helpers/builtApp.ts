@@ -3,50 +3,31 @@
  * and starts the emulator on 127.0.0.1 (port 0) on it. Function calls go through the emulator's
  * runtime, which loads the real dist files in a vm context with only the App Services globals.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApp } from "../../build/build";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/server";
+import type { Emulator, EmulatorOptions } from "../../emulator/server";
 import type { CallOrigin, RuntimeUser } from "../../emulator/runtime/types";
+import { startTestEmulator, tempDir } from "./emulator";
 
 let built: Promise<string> | undefined;
-const dirs: string[] = [];
 
-/** The app directory built from this project's sources (once per test file). */
+/** The app directory built from this project's sources (once per test file, removed after it). */
 export function builtAppDir(): Promise<string> {
-  if (!built) {
-    const dir = mkdtempSync(join(tmpdir(), "built-app-"));
-    dirs.push(dir);
-    built = buildApp({ outDir: join(dir, "app") }).then((r) => r.outDir);
-  }
+  built ??= buildApp({ outDir: join(tempDir("built-app"), "app") }).then((r) => r.outDir);
   return built;
 }
 
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
 export interface Harness {
   emulator: Emulator;
-  /** Every line the emulator and the functions logged. */
+  /** Every line the emulator logged and the functions printed, in order. */
   lines: string[];
 }
 
-export async function startBuiltApp(options: Partial<EmulatorOptions> = {}): Promise<Harness> {
-  const lines: string[] = [];
-  const emulator = await startEmulator({ appDir: await builtAppDir(), log: (line) => lines.push(line), ...options });
+/** The built app in an emulator; pass `lines` to collect several emulators' output in one place. */
+export async function startBuiltApp(options: Partial<EmulatorOptions> = {}, lines: string[] = []): Promise<Harness> {
+  const print = (...args: unknown[]) => void lines.push(args.map(String).join(" "));
+  const emulator = await startTestEmulator({ appDir: await builtAppDir(), log: print, functionConsole: { log: print, error: print }, ...options });
   return { emulator, lines };
-}
-
-/** Captures what the functions print through the sandbox's console (the host console). */
-export function captureConsole(lines: string[]): () => void {
-  const log = jest.spyOn(console, "log").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  const error = jest.spyOn(console, "error").mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  return () => {
-    log.mockRestore();
-    error.mockRestore();
-  };
 }
 
 export function userOf(id: string, type: RuntimeUser["type"] = "normal", email?: string): RuntimeUser {

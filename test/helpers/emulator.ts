@@ -6,12 +6,20 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildApp } from "../../build/build";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../emulator/server";
 
+const tempDirs: string[] = [];
+
+/** A fresh temp folder, removed when the test file ends. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
+
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 export interface FixtureFunction {
   /** An App Services function file: `exports = async function (...) { ... };` */
@@ -61,12 +69,6 @@ export function makeFixtureApp(functions: Record<string, FixtureFunction> = FIXT
     fs.writeFileSync(path.join(dir, "values", `${name}.json`), JSON.stringify({ name, value, from_secret: false }));
   }
   return dir;
-}
-
-/** The real bundle, built into a temp folder (never dist/, which other runs use). */
-export async function buildRealApp(): Promise<string> {
-  const result = await buildApp({ outDir: path.join(tempDir("emulator-built-app"), "app") });
-  return result.outDir;
 }
 
 /** Starts an emulator on 127.0.0.1, port 0, collecting its log lines and the functions' console output. */
