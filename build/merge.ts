@@ -101,6 +101,11 @@ export function mergeInto(builtAppDir: string, targetDir: string, options: Merge
   const target = readTarget(targetDir);
   refuseCollisions(built, target, options.force === true);
   const plan = planMerge(built, target, options.version);
+  if (plan.changes.length > 0) {
+    // Claim every name first (the old ones and the new): if a write fails part-way, the rerun
+    // recognises all it finds as the bundle's own and finishes, instead of refusing collisions.
+    apply(target.dir, [{ op: "write", file: MANIFEST_FILE, bytes: jsonBytes(claimingManifest(target.manifest, built, options.version), "  ") }]);
+  }
   apply(target.dir, plan.changes);
   return plan.report;
 }
@@ -184,6 +189,8 @@ function readManifest(file: string): Manifest | undefined {
   if (!isRecord(parsed) || !KINDS.every((kind) => isNameList(parsed[kind]))) {
     throw new MergeError(`The bundle manifest ${file} does not list "functions", "values" and "triggers" names: ${fix}.`);
   }
+  // Manifest names become paths the merge may delete: a tampered one must not reach outside the app.
+  for (const kind of KINDS) for (const name of parsed[kind] as string[]) checkSafeName(name, SINGULAR[kind], file);
   return parsed as unknown as Manifest;
 }
 
@@ -248,7 +255,8 @@ function planMerge(built: BuiltApp, target: TargetApp, version: string | undefin
   const report: MergeReport = { added: [], updated: [], removed: [], unchanged: [] };
   const write = (file: string, bytes: Buffer): void => {
     const full = path.join(target.dir, file);
-    const existing = fs.existsSync(full) ? fs.readFileSync(full) : undefined;
+    // Only a file can be unchanged; anything else in the way makes the write fail with the fix.
+    const existing = fs.statSync(full, { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(full) : undefined;
     if (existing?.equals(bytes)) {
       report.unchanged.push(file);
       return;
@@ -309,6 +317,13 @@ function planFunctionsConfig(built: BuiltApp, target: TargetApp, write: (file: s
   write(FUNCTIONS_CONFIG, jsonBytes(entries, target.functionsConfigIndent));
 }
 
+/** The manifest to hold while merging: the bundle's names from before and after. */
+function claimingManifest(previous: Manifest | undefined, built: BuiltApp, version: string | undefined): Manifest {
+  const next = buildManifest(built, version);
+  const union = (kind: Kind) => [...new Set([...(previous?.[kind] ?? []), ...next[kind]])].sort();
+  return { ...next, functions: union("functions"), values: union("values"), triggers: union("triggers") };
+}
+
 function buildManifest(built: BuiltApp, version: string | undefined): Manifest {
   const hash = createHash("sha256");
   for (const fn of built.functions) hash.update(`function ${fn.name}\n${JSON.stringify(fn.entry)}\n`).update(fn.source);
@@ -332,8 +347,10 @@ function buildManifest(built: BuiltApp, version: string | undefined): Manifest {
 // Writing
 
 function apply(dir: string, changes: Change[]): void {
+  const root = path.resolve(dir);
   for (const change of changes) {
-    const full = path.join(dir, change.file);
+    const full = path.resolve(root, change.file);
+    if (!full.startsWith(`${root}${path.sep}`)) throw new MergeError(`Refusing to ${change.op} ${full}: it is outside the app directory ${root}.`);
     try {
       if (change.op === "remove") fs.rmSync(full, { force: true });
       else writeAtomically(full, change.bytes);

@@ -274,6 +274,22 @@ describe("mergeInto: names the bundle did not write", () => {
   });
 });
 
+describe("mergeInto: a failure part-way", () => {
+  test("leaves a tree that one more run finishes, to the same result as a clean merge", () => {
+    const clean = path.join(work, "clean");
+    writeTree(clean, pulledApp());
+    mergeInto(built, clean);
+
+    // A directory where the bundle's purgePendingUsers.js must go makes that write fail.
+    fs.mkdirSync(path.join(target, "functions", "purgePendingUsers.js", "blocker"), { recursive: true });
+    expectRefused(() => mergeInto(built, target, { force: true }), "purgePendingUsers.js", "run the merge again");
+    fs.rmSync(path.join(target, "functions", "purgePendingUsers.js"), { recursive: true });
+
+    mergeInto(built, target); // no --force needed: the manifest already claims the bundle's names
+    expect(hashTree(target)).toEqual(hashTree(clean));
+  });
+});
+
 describe("mergeInto: bad input", () => {
   test("a malformed functions/config.json is named in the error, and nothing is written", () => {
     writeTree(target, { "functions/config.json": "[{ name: oops" });
@@ -303,6 +319,13 @@ describe("mergeInto: bad input", () => {
   test("a malformed manifest is named in the error", () => {
     writeTree(target, { [MANIFEST_FILE]: "{ not json" });
     expectRefused(() => mergeInto(built, target), path.join(target, MANIFEST_FILE), "--force");
+  });
+
+  test("a manifest name that escapes the directory is refused, and nothing outside is deleted", () => {
+    writeTree(work, { "victim.js": "keep me" });
+    writeTree(target, { [MANIFEST_FILE]: { functions: ["../../victim"], values: [], triggers: [] } });
+    expectRefused(() => mergeInto(built, target), '"../../victim"', "not a safe file name");
+    expect(fs.readFileSync(path.join(work, "victim.js"), "utf8")).toBe("keep me");
   });
 
   test("a built function name that escapes the directory is refused", () => {
