@@ -23,6 +23,7 @@
  *   changes shown above" unless the global `-y/--yes` is given; its stdin is not a terminal here,
  *   so `--yes` is passed (run with --dry-run first to see the changes).
  */
+import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -180,11 +181,16 @@ function secretProblems(names: string[], example: Record<string, unknown>, provi
 }
 
 function checkAppDir(dir: string, into: boolean): void {
-  if (fs.existsSync(path.join(dir, "root_config.json"))) return;
   const fix = into
     ? "pass the app directory you installed the bundle into with `npm run build -- --into DIR`"
     : "run `npm run build` first";
-  throw new DeployError("app-dir", `${dir} is not an App Services app directory (no root_config.json): ${fix}. Nothing was deployed.`);
+  if (!fs.existsSync(path.join(dir, "root_config.json"))) {
+    throw new DeployError("app-dir", `${dir} is not an App Services app directory (no root_config.json): ${fix}. Nothing was deployed.`);
+  }
+  // A freshly pulled app without the bundle would push "successfully" and deploy nothing of ours.
+  if (into && !fs.existsSync(path.join(dir, MANIFEST_FILE))) {
+    throw new DeployError("app-dir", `${dir} does not have the bundle installed (no ${MANIFEST_FILE}): ${fix}. Nothing was deployed.`);
+  }
 }
 
 async function listSecrets(session: Session, app: string): Promise<Set<string>> {
@@ -263,8 +269,10 @@ class Session {
 
   /** From now on, these values are replaced with *** wherever they would appear. */
   hide(values: string[]): void {
-    // JSON output escapes quotes and backslashes: hide the escaped spelling too.
-    const spellings = values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).filter((v) => v.length > 0);
+    // JSON output escapes quotes and backslashes: hide the escaped spelling too. Output is split
+    // into lines and trimmed for display, so each line of a multi-line value is hidden on its own.
+    const pieces = values.flatMap((v) => [v, v.trim(), ...v.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length >= 4)]);
+    const spellings = pieces.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]).filter((v) => v.length > 0);
     this.hidden = [...new Set([...this.hidden, ...spellings])].sort((a, b) => b.length - a.length);
   }
 
@@ -280,8 +288,10 @@ class Session {
     return new DeployError(step, this.scrub(message));
   }
 
-  run(args: string[]): Promise<RunResult> {
-    return runProcess(this.cli, args, { env: this.env, cwd: this.cwd, timeoutMs: this.timeoutMs });
+  /** Runs the CLI; its output is scrubbed here, once, before any step reads or shows it. */
+  async run(args: string[]): Promise<RunResult> {
+    const result = await runProcess(this.cli, args, { env: this.env, cwd: this.cwd, timeoutMs: this.timeoutMs });
+    return { ...result, stdout: this.scrub(result.stdout), stderr: this.scrub(result.stderr) };
   }
 }
 

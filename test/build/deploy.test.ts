@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deploy, DeployError, parseArgs, parseSecretNames, type DeployOptions, type DeployStep } from "../../build/deploy";
+import { MANIFEST_FILE } from "../../build/merge";
 
 /**
  * A stand-in for the `appservices` CLI: appends its argv as one JSON line to $STUB_RECORD, fails
@@ -131,8 +132,24 @@ describe("deploy", () => {
 
   test("pushes the --into directory, resolved against the project root", async () => {
     writeJson("pulled/root_config.json", { name: "prod" });
+    writeJson(`pulled/${MANIFEST_FILE}`, { functions: [], values: [], triggers: [] });
     await deploy(options({}, { into: "pulled" }));
     expect(calls().at(-1)).toEqual(["push", "--local", path.join(project, "pulled"), "--remote", APP, "--yes"]);
+    expectNoSecretIn();
+  });
+
+  test("refuses an --into directory the bundle was not installed into, before anything is set", async () => {
+    writeJson("pulled/root_config.json", { name: "prod" });
+    await expectFailure(deploy(options({}, { into: "pulled" })), "app-dir", "does not have the bundle installed", "npm run build -- --into DIR");
+    expect(commands()).not.toContain("push");
+    expect(commands().filter((c) => c.startsWith("secrets ") && c !== "secrets list")).toEqual([]);
+  });
+
+  test("hides every line of a multi-line secret and a secret with surrounding spaces", async () => {
+    const pem = "SECRET-VALUE-BEGIN-KEY\nSECRET-VALUE-MIDDLE-LINE\nSECRET-VALUE-END-KEY";
+    writeJson("secrets.json", { adminApiPrivateKey: pem, webhookToken: "  SECRET-VALUE-padded  " });
+    await deploy(options());
+    expect(logs.length).toBeGreaterThan(3);
     expectNoSecretIn();
   });
 
