@@ -16,6 +16,8 @@ export const PROJECT_ROOT = join(__dirname, "..");
 /** A private global name for the bundle's module object; the footer forwards `exports` to it. */
 const BUNDLE_GLOBAL = "__deleteUserBundle";
 const TARGET = "es2017";
+/** How every built function file starts; it marks a folder the build may replace. */
+const BANNER = "// App Services function";
 
 export class BuildError extends Error {
   override name = "BuildError";
@@ -55,6 +57,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   const values = readValues(projectDir, secretNames);
   const rootConfig = readJson(join(projectDir, "root_config.json"));
 
+  assertReplaceable(outDir);
   rmSync(outDir, { recursive: true, force: true });
   writeJson(join(outDir, "root_config.json"), rootConfig);
   writeJson(
@@ -80,6 +83,20 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
     triggers: triggers.map((t) => t.name),
     milliseconds: performance.now() - started,
   };
+}
+
+/**
+ * The output folder is replaced whole, so it must be empty or a previous build: every function
+ * file in it ours. An app directory (`--out` typed for `--into`) is refused, never wiped.
+ */
+function assertReplaceable(outDir: string): void {
+  if (!existsSync(outDir) || readdirSync(outDir).length === 0) return;
+  const functionsDir = join(outDir, "functions");
+  const files = existsSync(functionsDir) ? readdirSync(functionsDir, { recursive: true }).map(String).filter((f) => f.endsWith(".js")) : [];
+  const ours = files.length > 0 && files.every((f) => readFileSync(join(functionsDir, f), "utf8").startsWith(BANNER));
+  if (!ours) {
+    throw new BuildError(`${outDir} is not empty and is not an earlier build, so it is not replaced: choose another --out, or use --into to install into an app directory.`);
+  }
 }
 
 /** Function names from functions/**.ts; a nested file utils/add.ts is the function "utils/add". */
@@ -117,7 +134,7 @@ async function bundleFunction(projectDir: string, name: string): Promise<Bundle>
       minify: false,
       legalComments: "none",
       logLevel: "silent",
-      banner: { js: `// App Services function "${name}", built from ${label} by app-services-delete-user. Do not edit: rebuild.` },
+      banner: { js: `${BANNER} "${name}", built from ${label} by app-services-delete-user. Do not edit: rebuild.` },
       // App Services calls the bare `exports`; it has no `module`, so the entry's default export is forwarded.
       footer: { js: `exports = async function (...args) {\n  return ${BUNDLE_GLOBAL}.default.apply(this, args);\n};` },
     });

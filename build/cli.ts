@@ -4,15 +4,27 @@
  */
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
 import { buildApp, PROJECT_ROOT, type BuildResult } from "./build";
 import { mergeInto } from "./merge";
+import { messageOf } from "../lib/errors";
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i === -1) return undefined;
-  const value = args[i + 1];
-  if (!value || value.startsWith("--")) throw new Error(`${name} needs a directory, e.g. ${name} ../my-app`);
-  return value;
+const USAGE = "usage: npm run build [-- --out DIR] [-- --into DIR [--force]]";
+
+/** Strict: a misspelled option (or --into=DIR's cousins) is an error, never silently ignored. */
+function parseBuildArgs(argv: string[]): { out?: string; into?: string; force: boolean } {
+  let values: { out?: string; into?: string; force?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { out: { type: "string" }, into: { type: "string" }, force: { type: "boolean" } }, strict: true }));
+  } catch (error) {
+    const missing = ["out", "into"].find((name) => messageOf(error).includes(`--${name} <value>`));
+    throw new Error(`${missing ? `--${missing} needs a directory, e.g. --${missing} ../my-app` : messageOf(error)}\n${USAGE}`);
+  }
+  if (values.force && !values.into) throw new Error(`--force only applies with --into DIR.\n${USAGE}`);
+  for (const name of ["out", "into"] as const) {
+    if (values[name] !== undefined && (values[name] === "" || values[name]!.startsWith("--"))) throw new Error(`--${name} needs a directory, e.g. --${name} ../my-app\n${USAGE}`);
+  }
+  return { out: values.out, into: values.into, force: values.force ?? false };
 }
 
 export function formatBuildTable(result: BuildResult): string {
@@ -30,14 +42,13 @@ export function formatBuildTable(result: BuildResult): string {
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const into = option(args, "--into");
-  const result = await buildApp({ outDir: option(args, "--out") });
+  const { out, into, force } = parseBuildArgs(process.argv.slice(2));
+  const result = await buildApp({ outDir: out });
   console.log(formatBuildTable(result));
   console.log(`\nBuilt ${result.functions.length} functions, ${result.values.length} values, ${result.triggers.length} triggers into ${result.outDir.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, result.outDir) : result.outDir} in ${Math.round(result.milliseconds)} ms.`);
   if (into) {
     const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
-    const report = mergeInto(result.outDir, into, { force: args.includes("--force"), version });
+    const report = mergeInto(result.outDir, into, { force, version });
     console.log(`Installed into ${into}: ${report.added.length} added, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged.length} unchanged.`);
   }
 }

@@ -95,6 +95,11 @@ describe("build failures name the file and the fix", () => {
     await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts: meta\.private must be true or false/);
   });
 
+  it("refuses an unknown metadata key, so a misspelling cannot pass unnoticed", async () => {
+    const dir = fixtureProject("meta-typo", { "functions/hello.ts": `export const meta = { private: true, runAsSystem: true, disableArgLogs: false, shedule: "0 3 * * *" };\nexport default async function hello() {}\n` });
+    await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts: unknown meta key\(s\) shedule/);
+  });
+
   it("refuses missing metadata", async () => {
     const dir = fixtureProject("no-meta", { "functions/hello.ts": `export default async function hello() {}\n` });
     await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts exports no metadata/);

@@ -83,6 +83,20 @@ describe("npm run build", () => {
     await expect(build("--into", empty)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^Build failed: .*root_config\.json/m) });
   });
 
+  it("refuses to replace a folder that is not an earlier build with --out, and leaves it alone", async () => {
+    const dir = pulledApp();
+    const before = hashTree(dir);
+    await expect(run(tsx, [join(PROJECT_ROOT, "build", "cli.ts"), "--out", dir], { cwd: PROJECT_ROOT, timeout: 60_000 })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/is not empty and is not an earlier build, so it is not replaced: .*--into/),
+    });
+    expect(hashTree(dir)).toEqual(before);
+  });
+
+  it.each([[["--intoo", "x"]], [["--force"]]])("refuses %j with the usage instead of ignoring it", async (args) => {
+    await expect(build(...args)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/usage: npm run build/) });
+  });
+
   it("says what --into needs when it is given no directory", async () => {
     await expect(build("--into")).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/--into needs a directory/) });
   });
