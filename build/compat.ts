@@ -6,6 +6,7 @@
  * text, comments and property names never count, and a local variable that shadows a global
  * (`var module = ...`) is not mistaken for it.
  */
+import { messageOf } from "../lib/errors";
 import * as acorn from "acorn";
 
 export interface CompatViolation {
@@ -32,6 +33,7 @@ export const RULES = {
   reflect: "no-reflect",
   weakSet: "no-weakset",
   regexpFlags: "no-regexp-flags",
+  regexpSyntax: "regexp-syntax",
 } as const;
 
 const UNSUPPORTED = "is not supported by the App Services function runtime";
@@ -278,6 +280,24 @@ function stringValue(node: AnyNode | undefined): string | undefined {
   return undefined;
 }
 
+/** Why `pattern` with `flags` is not an ES2017 regular expression, or undefined when it is one. */
+function es2017RegExpProblem(pattern: string, flags: string): string | undefined {
+  // As a literal: every "/" not already escaped gets a backslash, line breaks become escapes.
+  let source = "";
+  let escaped = false;
+  for (const char of pattern) {
+    if (char === "\n" || char === "\r") source += char === "\n" ? "\\n" : "\\r";
+    else source += char === "/" && !escaped ? "\\/" : char;
+    escaped = char === "\\" && !escaped;
+  }
+  try {
+    acorn.parse(`/${source}/${flags}`, { ecmaVersion: 2017 });
+    return undefined;
+  } catch (error) {
+    return messageOf(error).replace(/\s*\(\d+:\d+\)$/, "");
+  }
+}
+
 function forbiddenFlags(flags: string): string[] {
   return [...new Set(flags.split("").filter((f) => f === "u" || f === "y"))];
 }
@@ -330,7 +350,8 @@ class Walker {
       case "Literal":
         return this.literal(node);
       case "MemberExpression":
-        // `obj.Proxy` names a property, not the global.
+        // `obj.Proxy` names a property, not the global; `globalThis.Proxy` is the global itself.
+        this.globalMember(node, scope);
         this.visit(node.object as AnyNode, scope, topLevel);
         if (node.computed) this.visit(node.property as AnyNode, scope, topLevel);
         return;
@@ -435,12 +456,31 @@ class Walker {
     this.visitAll(node.arguments as AnyNode[], scope, topLevel);
   }
 
-  /** `new RegExp(x, "u")` and `RegExp(x, "y")` with a literal flags string. */
+  /** `globalThis.Proxy`, `globalThis["Reflect"]`: a forbidden global reached through the global object. */
+  private globalMember(node: acorn.MemberExpression, scope: Scope): void {
+    const object = node.object as AnyNode;
+    if (object.type !== "Identifier" || object.name !== "globalThis") return;
+    const property = node.property as AnyNode;
+    const name = node.computed ? stringValue(property) : property.type === "Identifier" ? property.name : undefined;
+    const forbidden = name !== undefined && Object.hasOwn(FORBIDDEN_GLOBALS, name) ? FORBIDDEN_GLOBALS[name] : undefined;
+    if (forbidden) this.reportIfFree(node, "globalThis", scope, forbidden.rule, forbidden.message);
+  }
+
+  /**
+   * `new RegExp(x, "u")` and `RegExp(x, "y")` with a literal flags string; and, with a literal
+   * pattern too, a regular expression beyond ES2017 (esbuild rewrites /a.b/s, named groups and
+   * lookbehind into exactly such calls when it lowers them, so the literal check never sees them).
+   */
   private regExpConstructor(node: acorn.CallExpression | acorn.NewExpression, scope: Scope): void {
     const callee = node.callee as AnyNode;
     if (callee.type !== "Identifier" || callee.name !== "RegExp") return;
-    const flags = forbiddenFlags(stringValue(node.arguments[1] as AnyNode | undefined) ?? "");
-    if (flags.length > 0) this.reportIfFree(node, "RegExp", scope, RULES.regexpFlags, flagsMessage(flags));
+    const flagsText = node.arguments.length > 1 ? stringValue(node.arguments[1] as AnyNode) : "";
+    const flags = forbiddenFlags(flagsText ?? "");
+    if (flags.length > 0) return this.reportIfFree(node, "RegExp", scope, RULES.regexpFlags, flagsMessage(flags));
+    const pattern = stringValue(node.arguments[0] as AnyNode | undefined);
+    if (pattern === undefined || flagsText === undefined) return;
+    const problem = es2017RegExpProblem(pattern, flagsText);
+    if (problem) this.reportIfFree(node, "RegExp", scope, RULES.regexpSyntax, `RegExp ${JSON.stringify(pattern)} with flags "${flagsText}" is beyond ES2017 (${problem}): the App Services function runtime may reject it`);
   }
 
   /** `topLevel` here is the caller's when the function is invoked immediately, else false. */

@@ -36,6 +36,11 @@ describe("checkCompatibility: each rule fires on the right line", () => {
     ["RegExp() with y flags in a template", "var r = RegExp(a, `y`);", RULES.regexpFlags, 1],
     ["optional chaining (syntax beyond es2017)", "var a = {};\nvar b = a?.c;", RULES.syntax, 2],
     ["object rest (es2018)", "var o = {};\nvar { a, ...rest } = o;", RULES.syntax, 2],
+    ["globalThis.Proxy", "var a;\nvar p = new globalThis.Proxy({}, {});", RULES.proxy, 2],
+    ['globalThis["Reflect"]', 'var k = globalThis["Reflect"].ownKeys({});', RULES.reflect, 1],
+    ["dotAll flag as esbuild rewrites /a.b/s", 'var a;\nvar r = new RegExp("a.b", "s");', RULES.regexpSyntax, 2],
+    ["named group as esbuild rewrites it", 'var r = new RegExp("(?<year>\\\\d{4})");', RULES.regexpSyntax, 1],
+    ["lookbehind as esbuild rewrites it", 'var r = new RegExp("(?<=x)y", "g");', RULES.regexpSyntax, 1],
   ];
 
   test.each(cases)("%s", (_title, source, rule, line) => {
@@ -104,6 +109,8 @@ describe("checkCompatibility: look-alikes stay clean", () => {
     ["a local RegExp", 'function f() { var RegExp = g; return new RegExp(a, "u"); }'],
     ["labels", "Proxy: for (;;) { break Proxy; }"],
     ["es2017 syntax", "async function f(...a) { await g(...a); return [...a]; }\nclass A extends B {}\nvar x = 2 ** 3;"],
+    ["es2017 RegExp patterns built from strings", 'var r = new RegExp("a/b", "g"); var s = new RegExp("\\\\d+\\\\/x", "im"); var t = RegExp("(?:a|b)+");'],
+    ["members of something else named like globals", "var p = lib.globalThis.Proxy; var q = self.Reflect;"],
   ];
 
   test.each(clean)("%s", (_title, source) => {
@@ -160,6 +167,12 @@ describe("checkCompatibility on real esbuild output", () => {
     if (!file) throw new Error("esbuild produced no output");
     return file.text;
   }
+
+  test("flags the regular expressions esbuild rewrites into RegExp calls when it lowers them", async () => {
+    const result = await build({ stdin: { contents: "export const a = /a.b/s, b = /(?<y>\\d{4})/, c = /x/g;" }, write: false, format: "iife", target: "es2017", logLevel: "silent" });
+    const rules = checkCompatibility(result.outputFiles[0]!.text).map((v) => v.rule);
+    expect(rules).toEqual([RULES.regexpSyntax, RULES.regexpSyntax]);
+  });
 
   test("is clean", async () => {
     const output = await bundle();
