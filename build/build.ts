@@ -10,6 +10,7 @@ import { dirname, join, relative } from "node:path";
 import vm from "node:vm";
 import type { FunctionMeta } from "../lib/functionMeta";
 import { checkCompatibility, formatViolations } from "./compat";
+import { EXAMPLE_FILE, readSecretsExample } from "./secretsFile";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 
@@ -210,12 +211,7 @@ export function cronProblem(schedule: unknown): string | undefined {
 }
 
 function readSecretNames(projectDir: string): Set<string> {
-  const file = join(projectDir, "secrets.example.json");
-  const secrets = readJson(file);
-  if (typeof secrets !== "object" || secrets === null || Array.isArray(secrets)) {
-    throw new BuildError(`${file} must be a JSON object of { "secretName": "placeholder" }.`);
-  }
-  return new Set(Object.keys(secrets));
+  return new Set(Object.keys(readSecretsExample(join(projectDir, EXAMPLE_FILE), (message) => new BuildError(message))));
 }
 
 interface ValueFile {

@@ -23,6 +23,7 @@
  *   changes shown above" unless the global `-y/--yes` is given; its stdin is not a terminal here,
  *   so `--yes` is passed (run with --dry-run first to see the changes).
  */
+import { EXAMPLE_FILE, parseSecretsMap, readSecretsExample } from "./secretsFile";
 import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -68,11 +69,9 @@ export class DeployError extends Error {
 
 const CLI = "appservices";
 const DEFAULT_DIR = path.join("dist", "app");
-const EXAMPLE_FILE = "secrets.example.json";
 const SECRETS_FILE = "secrets.json";
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 /** Secret limits from the App Services docs (define-and-manage-secrets). */
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const SECRET_VALUE_MAX = 500;
 const LOGGED_OUT = /no user is currently logged in|is not currently logged in|not logged in/i;
 
@@ -130,21 +129,8 @@ async function checkLoggedIn(session: Session): Promise<void> {
 /** The secrets to set, by name: every one named in secrets.example.json, valued from secrets.json. */
 function readSecrets(cwd: string): Map<string, string> {
   const examplePath = path.join(cwd, EXAMPLE_FILE);
-  if (!fs.existsSync(examplePath)) {
-    throw new DeployError(
-      "secrets",
-      `${examplePath} is missing: it lists the secrets the app's values need, as { "<secret name>": "<placeholder>" }. Restore it from version control.`,
-    );
-  }
-  const example = parseStringMap(fs.readFileSync(examplePath, "utf8"), examplePath, true);
+  const example = readSecretsExample(examplePath, (message) => new DeployError("secrets", message));
   const names = Object.keys(example).sort();
-  const badNames = names.filter((name) => !SECRET_NAME.test(name));
-  if (badNames.length > 0) {
-    throw new DeployError(
-      "secrets",
-      `${examplePath} has secret names App Services does not accept (up to 64 letters, digits, _ and -, starting with a letter or digit): ${badNames.join(", ")}. Rename them there and in values/.`,
-    );
-  }
   if (names.length === 0) return new Map();
 
   const secretsPath = path.join(cwd, SECRETS_FILE);
@@ -154,7 +140,7 @@ function readSecrets(cwd: string): Map<string, string> {
       `${secretsPath} is missing. Copy ${EXAMPLE_FILE} to ${SECRETS_FILE} and replace each placeholder with the real value (secrets: ${names.join(", ")}). Nothing was deployed.`,
     );
   }
-  const provided = parseStringMap(fs.readFileSync(secretsPath, "utf8"), secretsPath, false);
+  const provided = parseSecretsMap(fs.readFileSync(secretsPath, "utf8"), secretsPath, false, (message) => new DeployError("secrets", message));
   const problems = secretProblems(names, example, provided);
   if (problems.length > 0) {
     throw new DeployError(
@@ -403,19 +389,6 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
  * A JSON object file. For secrets.json the parser's message is left out: it can quote the file.
  * The example holds only placeholders, so its parser message is shown.
  */
-function parseStringMap(text: string, file: string, showDetail: boolean): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    const detail = showDetail && error instanceof Error ? ` (${error.message})` : "";
-    throw new DeployError("secrets", `${file} is not valid JSON${detail}: fix it; it must hold one object of "<secret name>": "<value>" pairs.`);
-  }
-  if (!isRecord(parsed)) {
-    throw new DeployError("secrets", `${file} must hold one JSON object of "<secret name>": "<value>" pairs.`);
-  }
-  return parsed;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Command line

@@ -120,6 +120,12 @@ describe("build failures name the file and the fix", () => {
     await expect(failBuild(dir)).rejects.toThrow(/values\/key\.json reads the secret "otherSecret", which secrets.example.json does not list/);
   });
 
+  it("refuses a secret name App Services would refuse, as deploy does", async () => {
+    const dir = fixtureProject("bad-secret-name", {});
+    writeFileSync(join(dir, "secrets.example.json"), '{ "my secret!": "<placeholder>" }');
+    await expect(failBuild(dir)).rejects.toThrow(/secrets\.example\.json has secret names App Services does not accept .*: my secret!/);
+  });
+
   it("refuses a value whose name does not match its file", async () => {
     const dir = fixtureProject("bad-value", { "values/key.json": `{ "name": "other", "value": 1 }` });
     await expect(failBuild(dir)).rejects.toThrow(/values\/key\.json: "name" must be "key"/);

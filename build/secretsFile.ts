@@ -1,0 +1,46 @@
+/**
+ * secrets.example.json: the secrets the app's values read (`{ "<secret name>": "<placeholder>" }`),
+ * read the same way by the build (every from_secret value must name one) and by deploy (each is
+ * set from secrets.json). Errors come from the caller's `fail`, so each keeps its own error type.
+ */
+import * as fs from "node:fs";
+
+export const EXAMPLE_FILE = "secrets.example.json";
+
+/** App Services secret names: up to 64 letters, digits, _ and -, starting with a letter or digit. */
+const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+type Fail = (message: string) => Error;
+
+/** The example file's names and placeholders; refuses names App Services would refuse. */
+export function readSecretsExample(file: string, fail: Fail): Record<string, unknown> {
+  if (!fs.existsSync(file)) {
+    throw fail(`${file} is missing: it lists the secrets the app's values need, as { "<secret name>": "<placeholder>" }. Restore it from version control.`);
+  }
+  const example = parseSecretsMap(fs.readFileSync(file, "utf8"), file, true, fail);
+  const badNames = Object.keys(example).filter((name) => !SECRET_NAME.test(name));
+  if (badNames.length > 0) {
+    throw fail(
+      `${file} has secret names App Services does not accept (up to 64 letters, digits, _ and -, starting with a letter or digit): ${badNames.join(", ")}. Rename them there and in values/.`,
+    );
+  }
+  return example;
+}
+
+/**
+ * One JSON object of `"<secret name>": "<value>"` pairs. `showDetail` is false for secrets.json:
+ * a parser's message quotes the text around the error, which may be a secret.
+ */
+export function parseSecretsMap(text: string, file: string, showDetail: boolean, fail: Fail): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const detail = showDetail && error instanceof Error ? ` (${error.message})` : "";
+    throw fail(`${file} is not valid JSON${detail}: fix it; it must hold one object of "<secret name>": "<value>" pairs.`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw fail(`${file} must hold one JSON object of "<secret name>": "<value>" pairs.`);
+  }
+  return parsed as Record<string, unknown>;
+}
