@@ -5,7 +5,7 @@
  */
 import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
@@ -13,13 +13,15 @@ import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./s
 import { writeFileAtomic } from "./state";
 
 export const DEFAULT_PORT = 8787;
-const SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
+const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
 
 export interface CliOptions {
   port: number;
   host: string;
   appId: string;
   dataFile?: string;
+  /** The emulator's own secrets (its Admin API key pair); never the secrets.json a deploy reads. */
+  secretsFile: string;
   /** Added before every Admin API request and data-service call, to make round trips visible. */
   latencyMs: number;
 }
@@ -28,14 +30,14 @@ class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--latency MS]";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS]";
 
 export function parseCliArgs(argv: string[]): CliOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, latency: { type: "string" }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -53,6 +55,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     host: (values.host as string | undefined) ?? "127.0.0.1",
     appId,
     dataFile: values.data === undefined ? undefined : resolve(values.data as string),
+    secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(values.secrets as string),
     latencyMs,
   };
 }
@@ -93,7 +96,7 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     "",
     `App Services emulator running at ${emulator.url}`,
     `  client app id:  ${emulator.clientAppId}`,
-    `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in .emulator/secrets.json)`,
+    `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
     ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
     `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
@@ -134,7 +137,7 @@ export async function main(argv: string[]): Promise<Emulator> {
   printLine("Building the function bundle...");
   const build = await buildApp();
   printLine(`Built ${build.functions.length} functions into ${build.outDir}`);
-  const secrets = await loadOrCreateSecrets(SECRETS_FILE);
+  const secrets = await loadOrCreateSecrets(options.secretsFile);
   const cleanupFromDemo = !appHasCleanupPlan(build.outDir);
   const emulator = await startEmulator({
     appDir: build.outDir,
