@@ -2,9 +2,9 @@
  * `npm run build` as a user runs it: the real CLI in a child process, printing its table, and
  * installing into a directory shaped like `appservices pull` output with --into.
  */
+import { hashTree } from "../helpers/tree";
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,16 +17,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function build(...args: string[]) {
   return run(tsx, [join(PROJECT_ROOT, "build", "cli.ts"), "--out", join(tmp, "app"), ...args], { cwd: PROJECT_ROOT, timeout: 60_000 });
-}
-
-function hashTree(dir: string, prefix = ""): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of readdirSync(join(dir, prefix))) {
-    const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(join(dir, rel)).isDirectory()) Object.assign(out, hashTree(dir, rel));
-    else out[rel] = createHash("sha256").update(readFileSync(join(dir, rel))).digest("hex");
-  }
-  return out;
 }
 
 /** A pulled app with its own function, value, trigger, auth and data source config. */

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hashTree } from "../helpers/tree";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,20 +12,6 @@ function writeTree(dir: string, tree: Tree): void {
     fs.mkdirSync(path.dirname(full), { recursive: true });
     fs.writeFileSync(full, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
   }
-}
-
-/** Every file under dir (dotfiles included) with the sha256 of its bytes. */
-function hashTree(dir: string): Record<string, string> {
-  const hashes: Record<string, string> = {};
-  const walk = (relative: string): void => {
-    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
-      const child = relative ? `${relative}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) walk(child);
-      else hashes[child] = createHash("sha256").update(fs.readFileSync(path.join(dir, child))).digest("hex");
-    }
-  };
-  walk("");
-  return hashes;
 }
 
 function readJson(file: string): unknown {
