@@ -3,7 +3,8 @@
  * into a temp dir, optionally copied with bench-only extra functions added (MongoDB's documented
  * example, the one-step-after-another variant, and a function that does nothing).
  */
-import { checkCompatibility, formatViolations } from "../build/compat";
+import { checkCompatibility } from "../build/compat";
+import { formatViolations, locateInFile } from "../build/sourceLocation";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,8 +67,8 @@ export async function prepareBenchApp(options: { extras?: boolean } = {}): Promi
       const file = join(appDir, "functions", `${extra.config.name}.js`);
       extra.write(file);
       // Hand-written files get the runtime check the build gives the bundle's own.
-      const violations = checkCompatibility(readFileSync(file, "utf8"));
-      if (violations.length > 0) throw new Error(`bench function ${extra.config.name}:\n${formatViolations(extra.config.name, violations)}`);
+      const violations = checkCompatibility(readFileSync(file, "utf8")).map(locateInFile(file));
+      if (violations.length > 0) throw new Error(`bench function ${extra.config.name}:\n${formatViolations([{ functionName: extra.config.name, violations }])}`);
       sizes[extra.config.name] = readFileSync(file).length;
       configs.push(extra.config);
     }

@@ -6,16 +6,19 @@
 import { Cron } from "croner";
 import { build as esbuild, type Metafile } from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import vm from "node:vm";
 import type { FunctionMeta } from "../lib/functionMeta";
-import { checkCompatibility, formatViolations } from "./compat";
+import { checkCompatibility } from "./compat";
 import { EXAMPLE_FILE, readSecretsExample } from "./secretsFile";
+import { BundleSourceMap, formatViolations, type LocatedViolation } from "./sourceLocation";
 
 export const PROJECT_ROOT = join(__dirname, "..");
 
 /** A private global name for the bundle's module object; the footer forwards `exports` to it. */
 const BUNDLE_GLOBAL = "__deleteUserBundle";
+/** esbuild's name for the same object, local to the closure that keeps "use strict" in. */
+const MODULE_LOCAL = "__deleteUserBundleModule";
 const TARGET = "es2017";
 /** How every built function file starts; it marks a folder the build may replace. */
 const BANNER = "// App Services function";
@@ -53,7 +56,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   const names = listFunctionSources(join(projectDir, "functions"));
   if (names.length === 0) throw new BuildError(`No function sources found in ${join(projectDir, "functions")}: add one TypeScript file per function.`);
 
-  const bundles = await Promise.all(names.map((name) => bundleFunction(projectDir, name)));
+  const bundled = await Promise.all(names.map((name) => bundleFunction(projectDir, name)));
+  assertCompatible(bundled);
+  const bundles = bundled.map(({ name, label, code }) => ({ name, code, meta: readMeta(label, code) }));
   const secretNames = readSecretNames(projectDir);
   const values = readValues(projectDir, secretNames);
   const rootConfig = readJson(join(projectDir, "root_config.json"));
@@ -69,13 +74,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   for (const value of values) writeJson(join(outDir, "values", `${value.name}.json`), value);
   const triggers = bundles.filter((b) => b.meta.schedule);
   for (const { name, meta } of triggers) {
-    writeJson(join(outDir, "triggers", `${name}.json`), {
-      name,
-      type: "SCHEDULED",
-      function_name: name,
-      config: { schedule: meta.schedule },
-      disabled: false,
-    });
+    writeJson(join(outDir, "triggers", `${name}.json`), scheduledTrigger(name, meta.schedule as string));
   }
   return {
     outDir,
@@ -112,32 +111,76 @@ function listFunctionSources(dir: string, prefix = ""): string[] {
     .sort();
 }
 
+/**
+ * A scheduled trigger in the form App Services exports (docs-app-services
+ * source/reference/config/triggers.txt, "General Configuration": `event_processors.FUNCTION`);
+ * Flowerbase reads the function name only from there.
+ */
+export function scheduledTrigger(name: string, schedule: string) {
+  return {
+    name,
+    type: "SCHEDULED",
+    disabled: false,
+    config: { schedule },
+    event_processors: { FUNCTION: { config: { function_name: name } } },
+  };
+}
+
 interface Bundle {
   name: string;
+  /** `functions/<name>.ts`, relative to the project. */
+  label: string;
   code: string;
-  meta: FunctionMeta;
+  sourceMap: BundleSourceMap;
+}
+
+/**
+ * The file is one sloppy script: a closure that holds esbuild's output, which starts with the
+ * "use strict" esbuild emits for strict sources (esbuild always puts it first, so the banner
+ * opens the closure), then the bare `exports` assignment outside it. That works whether the
+ * platform supplies `exports` as a wrapper parameter or as a sloppy script variable, where a
+ * top-level "use strict" would make the assignment a ReferenceError.
+ */
+function wrapper(name: string, label: string): { banner: string; footer: string } {
+  return {
+    banner: [
+      `${BANNER} "${name}", built from ${label} by app-services-delete-user. Do not edit: rebuild.`,
+      `var ${BUNDLE_GLOBAL} = (function () {`,
+    ].join("\n"),
+    // App Services calls the bare `exports`; it has no `module`, so the entry's default export is forwarded.
+    footer: [
+      `return ${MODULE_LOCAL};`,
+      "})();",
+      `exports = async function (...args) {\n  return ${BUNDLE_GLOBAL}.default.apply(this, args);\n};`,
+    ].join("\n"),
+  };
 }
 
 async function bundleFunction(projectDir: string, name: string): Promise<Bundle> {
   const source = join(projectDir, "functions", `${name}.ts`);
-  const label = relative(projectDir, source);
+  const label = relative(projectDir, source).split(sep).join("/");
+  // Never written (write: false): it only anchors the map's relative source paths.
+  const outfile = join(projectDir, "functions", `${name}.js`);
+  const { banner, footer } = wrapper(name, label);
   let result;
   try {
     result = await esbuild({
       entryPoints: [source],
+      outfile,
       bundle: true,
       write: false,
       metafile: true,
+      sourcemap: "external",
+      sourcesContent: false,
       format: "iife",
-      globalName: BUNDLE_GLOBAL,
+      globalName: MODULE_LOCAL,
       platform: "neutral",
       target: TARGET,
       minify: false,
       legalComments: "none",
       logLevel: "silent",
-      banner: { js: `${BANNER} "${name}", built from ${label} by app-services-delete-user. Do not edit: rebuild.` },
-      // App Services calls the bare `exports`; it has no `module`, so the entry's default export is forwarded.
-      footer: { js: `exports = async function (...args) {\n  return ${BUNDLE_GLOBAL}.default.apply(this, args);\n};` },
+      banner: { js: banner },
+      footer: { js: footer },
     });
   } catch (error) {
     const errors = (error as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors ?? [];
@@ -145,12 +188,19 @@ async function bundleFunction(projectDir: string, name: string): Promise<Bundle>
     throw new BuildError(`${label}: esbuild failed: ${detail || (error as Error).message}`);
   }
   assertSelfContained(label, result.metafile);
-  const code = result.outputFiles[0].text;
-  const violations = checkCompatibility(code);
-  if (violations.length > 0) {
-    throw new BuildError(`${label} builds into code the App Services runtime rejects:\n${formatViolations(name, violations)}`);
-  }
-  return { name, code, meta: readMeta(label, code) };
+  const output = (suffix: string) => result.outputFiles.find((f) => f.path.endsWith(suffix))?.text ?? "";
+  const sourceMap = new BundleSourceMap(output(".js.map"), `${outfile}.map`, projectDir, label);
+  return { name, label, code: output(".js"), sourceMap };
+}
+
+/** Every violation in every function, at the TypeScript line that caused it, in one error. */
+function assertCompatible(bundles: Bundle[]): void {
+  const found = bundles
+    .map(({ name, code, sourceMap }) => ({ functionName: name, violations: checkCompatibility(code).map((v): LocatedViolation => sourceMap.locate(v)) }))
+    .filter((f) => f.violations.length > 0);
+  if (found.length === 0) return;
+  const names = found.map((f) => f.functionName).join(", ");
+  throw new BuildError(`${names} ${found.length > 1 ? "build" : "builds"} into code the App Services runtime rejects:\n${formatViolations(found)}`);
 }
 
 /** A function file cannot load packages at run time: nothing from node_modules may be bundled. */

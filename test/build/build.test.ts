@@ -31,7 +31,13 @@ describe("the project's build", () => {
 
   it("writes a scheduled trigger for each function with a schedule", () => {
     const trigger = JSON.parse(readFileSync(join(result.outDir, "triggers", "purgePendingUsers.json"), "utf8"));
-    expect(trigger).toEqual({ name: "purgePendingUsers", type: "SCHEDULED", function_name: "purgePendingUsers", config: { schedule: "0 3 * * *" }, disabled: false });
+    expect(trigger).toEqual({
+      name: "purgePendingUsers",
+      type: "SCHEDULED",
+      disabled: false,
+      config: { schedule: "0 3 * * *" },
+      event_processors: { FUNCTION: { config: { function_name: "purgePendingUsers" } } },
+    });
   });
 
   it("copies the values, with the key values backed by secrets", () => {
@@ -140,11 +146,11 @@ describe("build failures name the file and the fix", () => {
     await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts bundles code from node_modules/);
   });
 
-  it("refuses code the runtime rejects, naming the function, line and rule", async () => {
+  it("refuses code the runtime rejects, naming the source file, line, column and rule", async () => {
     const dir = fixtureProject("proxy", {
       "functions/hello.ts": `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function hello() { return new Proxy({}, {}); }\n`,
     });
-    await expect(failBuild(dir)).rejects.toThrow(/hello\.js:\d+:\d+ .*Proxy/);
+    await expect(failBuild(dir)).rejects.toThrow(/^hello builds into code the App Services runtime rejects:\nfunctions\/hello\.ts:3:52 no-proxy: Proxy is not supported/);
   });
 
   it("reports an esbuild syntax error with its file", async () => {
