@@ -68,12 +68,43 @@ function readValues(dir: string, secrets: Record<string, string>): Record<string
   return values;
 }
 
+interface TriggerFile {
+  name: string;
+  type: string;
+  function_name?: unknown;
+  event_processors?: { FUNCTION?: { config?: { function_name?: unknown } } };
+  config?: { schedule?: string };
+  disabled?: boolean;
+}
+
 function readTriggers(dir: string): TriggerDefinition[] {
   return listJson(join(dir, "triggers")).flatMap((file) => {
-    const t = readJson(file, undefined) as { name: string; type: string; function_name: string; config?: { schedule?: string }; disabled?: boolean };
+    const t = readJson(file, undefined) as TriggerFile;
     if (t.type !== "SCHEDULED" || !t.config?.schedule) return [];
-    return [{ name: t.name, function_name: t.function_name, schedule: t.config.schedule, disabled: t.disabled ?? false }];
+    return [{ name: t.name, function_name: triggerFunctionName(file, t), schedule: t.config.schedule, disabled: t.disabled ?? false }];
   });
+}
+
+/**
+ * The function a trigger calls. App Services exports `event_processors.FUNCTION.config.function_name`
+ * and its reference shows a top-level `function_name` for scheduled triggers (docs-app-services
+ * source/reference/config/triggers.txt, "General Configuration" and "Scheduled Triggers"), so an
+ * app directory may hold either; both naming different functions is ambiguous.
+ */
+function triggerFunctionName(file: string, trigger: TriggerFile): string {
+  const processor = trigger.event_processors?.FUNCTION?.config?.function_name;
+  const topLevel = trigger.function_name;
+  const names = [processor, topLevel].filter((n) => n !== undefined);
+  if (names.length === 0) {
+    throw new AppDirectoryError(`${file} names no function: add "event_processors": { "FUNCTION": { "config": { "function_name": "<function>" } } }.`);
+  }
+  const name = names[0];
+  if (typeof name !== "string" || name === "" || names.some((n) => n !== name)) {
+    throw new AppDirectoryError(
+      `${file}: the trigger's function must be one non-empty name, got ${names.map((n) => JSON.stringify(n)).join(" and ")}: keep only event_processors.FUNCTION.config.function_name.`,
+    );
+  }
+  return name;
 }
 
 function listJson(dir: string): string[] {

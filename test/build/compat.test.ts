@@ -1,6 +1,7 @@
 import { build } from "esbuild";
 import * as acorn from "acorn";
-import { checkCompatibility, formatViolations, RULES, type CompatViolation } from "../../build/compat";
+import { checkCompatibility, RULES, type CompatViolation } from "../../build/compat";
+import { citation, FORBIDDEN_GLOBALS, FORBIDDEN_MEMBERS, memberName } from "../../emulator/runtime/rules";
 
 /** Rule id and line of each violation, the part of a report these tests pin down. */
 function summary(source: string): Array<[string, number]> {
@@ -24,20 +25,20 @@ describe("checkCompatibility: each rule fires on the right line", () => {
     ["export declaration", "var a = 1;\nexport default function () {}", RULES.exportDeclaration, 2],
     ["named export", "export const a = 1;", RULES.exportDeclaration, 1],
     ["dynamic import", 'exports = async function () {\n  return import("x");\n};', RULES.dynamicImport, 2],
-    ["BigInt", "var a = 1;\nvar b = BigInt(2);", RULES.bigint, 2],
-    ["Proxy", "\n\nvar p = new Proxy({}, {});", RULES.proxy, 3],
-    ["Reflect", "var keys = Reflect.ownKeys({});", RULES.reflect, 1],
-    ["WeakSet", "var a;\nvar s = new WeakSet();", RULES.weakSet, 2],
-    ["shorthand property reads the global", "var o = {\n  Reflect\n};", RULES.reflect, 2],
+    ["BigInt", "var a = 1;\nvar b = BigInt(2);", "no-bigint", 2],
+    ["Proxy", "\n\nvar p = new Proxy({}, {});", "no-proxy", 3],
+    ["Reflect", "var keys = Reflect.ownKeys({});", "no-reflect", 1],
+    ["WeakSet", "var a;\nvar s = new WeakSet();", "no-weakset", 2],
+    ["shorthand property reads the global", "var o = {\n  Reflect\n};", "no-reflect", 2],
     ["bigint literal", "var a = 1;\nvar big = 10n;", RULES.bigintLiteral, 2],
-    ["RegExp literal with u", "var a = 1;\nvar r = /x/u;", RULES.regexpFlags, 2],
-    ["RegExp literal with y", "var r = /x/gy;", RULES.regexpFlags, 1],
-    ["new RegExp with u flags", 'var a;\nvar r = new RegExp(a, "gu");', RULES.regexpFlags, 2],
-    ["RegExp() with y flags in a template", "var r = RegExp(a, `y`);", RULES.regexpFlags, 1],
+    ["RegExp literal with u", "var a = 1;\nvar r = /x/u;", "no-regexp-flags", 2],
+    ["RegExp literal with y", "var r = /x/gy;", "no-regexp-flags", 1],
+    ["new RegExp with u flags", 'var a;\nvar r = new RegExp(a, "gu");', "no-regexp-flags", 2],
+    ["RegExp() with y flags in a template", "var r = RegExp(a, `y`);", "no-regexp-flags", 1],
     ["optional chaining (syntax beyond es2017)", "var a = {};\nvar b = a?.c;", RULES.syntax, 2],
     ["object rest (es2018)", "var o = {};\nvar { a, ...rest } = o;", RULES.syntax, 2],
-    ["globalThis.Proxy", "var a;\nvar p = new globalThis.Proxy({}, {});", RULES.proxy, 2],
-    ['globalThis["Reflect"]', 'var k = globalThis["Reflect"].ownKeys({});', RULES.reflect, 1],
+    ["globalThis.Proxy", "var a;\nvar p = new globalThis.Proxy({}, {});", "no-proxy", 2],
+    ['globalThis["Reflect"]', 'var k = globalThis["Reflect"].ownKeys({});', "no-reflect", 1],
     ["dotAll flag as esbuild rewrites /a.b/s", 'var a;\nvar r = new RegExp("a.b", "s");', RULES.regexpSyntax, 2],
     ["named group as esbuild rewrites it", 'var r = new RegExp("(?<year>\\\\d{4})");', RULES.regexpSyntax, 1],
     ["lookbehind as esbuild rewrites it", 'var r = new RegExp("(?<=x)y", "g");', RULES.regexpSyntax, 1],
@@ -47,14 +48,20 @@ describe("checkCompatibility: each rule fires on the right line", () => {
     expect(summary(source)).toEqual([[rule, line]]);
   });
 
-  test("a violation carries a 1-based column and a message saying why", () => {
-    const [violation] = checkCompatibility("var x = 1; var p = new Proxy({}, {});");
+  test("a violation carries a 1-based column and a message naming the fix and the doc", () => {
+    const [violation] = checkCompatibility("var x = 1; f(new Proxy({}, {}));");
     expect(violation).toEqual<CompatViolation>({
-      rule: RULES.proxy,
+      rule: "no-proxy",
       line: 1,
-      column: 24,
-      message: "Proxy is not supported by the App Services function runtime",
+      column: 18,
+      message:
+        "Proxy is not supported by the App Services function runtime: use plain objects and functions (docs-app-services source/functions/javascript-support.txt: Built-In Objects: Proxy, No)",
     });
+  });
+
+  test("a violation inside a variable's initializer names the variable (to explain generated helpers)", () => {
+    const [violation] = checkCompatibility("var __privateAdd = (obj, member) => member instanceof WeakSet ? member.add(obj) : 0;");
+    expect(violation).toMatchObject({ rule: "no-weakset", declaredIn: "__privateAdd" });
   });
 
   test("a syntax violation names the offending text", () => {
@@ -70,7 +77,7 @@ describe("checkCompatibility: each rule fires on the right line", () => {
       [RULES.importDeclaration, 1],
       [RULES.bigintLiteral, 2],
       [RULES.syntax, 3],
-      [RULES.proxy, 4],
+      ["no-proxy", 4],
     ]);
   });
 
@@ -115,23 +122,6 @@ describe("checkCompatibility: look-alikes stay clean", () => {
 
   test.each(clean)("%s", (_title, source) => {
     expect(checkCompatibility(source)).toEqual([]);
-  });
-});
-
-describe("formatViolations", () => {
-  test("prints file:line:column rule: message, one per line, in source order", () => {
-    const violations = checkCompatibility('var a = 1;\nvar b = require("x");\nvar p = new Proxy({}, {});');
-    expect(formatViolations("deleteCurrentUser", violations)).toBe(
-      [
-        "deleteCurrentUser.js:2:9 no-top-level-require: require() runs at the top level of the file, but App Services resolves modules only inside a running function: move the require into the exported function",
-        "deleteCurrentUser.js:3:13 no-proxy: Proxy is not supported by the App Services function runtime",
-      ].join("\n"),
-    );
-  });
-
-  test("accepts a name that already ends in .js and prints nothing for no violations", () => {
-    expect(formatViolations("f.js", [{ rule: "no-proxy", line: 1, column: 2, message: "m" }])).toBe("f.js:1:2 no-proxy: m");
-    expect(formatViolations("f", [])).toBe("");
   });
 });
 
@@ -200,6 +190,104 @@ describe("checkCompatibility on real esbuild output", () => {
 
   test("flags the same bundle once it uses Proxy", async () => {
     const output = `${await bundle()}\nvar handler = new Proxy({}, {});`;
-    expect(checkCompatibility(output).map((v) => v.rule)).toEqual([RULES.proxy]);
+    expect(checkCompatibility(output).map((v) => v.rule)).toEqual(["no-proxy"]);
+  });
+});
+
+describe("every rule of emulator/runtime/rules.ts, with a violation and look-alikes", () => {
+  test.each(FORBIDDEN_GLOBALS.map((g) => [g.name, g] as const))("%s: the global, and through globalThis", (name, global) => {
+    const source = `var a = 1;\nvar b = ${name}(1);\nvar c = globalThis.${name};`;
+    const violations = checkCompatibility(source);
+    expect(violations.map((v) => [v.rule, v.line])).toEqual([
+      [global.rule, 2],
+      [global.rule, 3],
+    ]);
+    expect(violations[0]?.message).toBe(`${name} is not supported by the App Services function runtime: use ${global.instead} ${citation(global.source)}`);
+    expect(checkCompatibility(`function f(${name}) { return ${name}(1) + o.${name}; }`)).toEqual([]);
+  });
+
+  const statics = FORBIDDEN_MEMBERS.filter((m) => !m.owner.endsWith(".prototype"));
+  test.each(statics.map((m) => [memberName(m), m] as const))("%s: every way to read it, and look-alikes", (name, m) => {
+    const reads = [
+      `var a = ${m.owner}.${m.member};`,
+      `var b = ${m.owner}["${m.member}"];`,
+      `var { ${m.member} } = ${m.owner};`,
+      `var { ${m.member}: renamed } = globalThis.${m.owner};`,
+      `var c = globalThis.${m.owner}.${m.member};`,
+      `var d = globalThis["${m.owner}"]["${m.member}"];`,
+      `function e({ ${m.member} } = ${m.owner}) {}`,
+      `({ ${m.member}: x } = ${m.owner});`,
+    ];
+    const violations = checkCompatibility(reads.join("\n"));
+    expect(violations.map((v) => [v.rule, v.line])).toEqual(reads.map((_, i) => [m.rule, i + 1]));
+    expect(violations[0]?.message).toBe(`${name} is not supported by the App Services function runtime: use ${m.instead} ${citation(m.source)}`);
+
+    const lookAlikes = [
+      `function f(${m.owner}) { return ${m.owner}.${m.member}(1); }`, // a parameter shadows the global
+      `{ let ${m.owner} = lib; ${m.owner}.${m.member}(1); }`, // so does a block-scoped local
+      `var g = doc.${m.member} + doc["${m.member}"] + lib.${m.owner}.${m.member};`, // user data
+      `var { ${m.member} } = doc;`,
+      `var h = { ${m.member}: 1 }; var s = "${name}"; // ${name}`,
+      `${m.owner}.${m.member} = function polyfill() {};`, // defining it is not using it
+    ];
+    for (const source of lookAlikes) expect([source, checkCompatibility(source)]).toEqual([source, []]);
+  });
+
+  const instanceMembers = FORBIDDEN_MEMBERS.filter((m) => m.owner === "RegExp.prototype");
+  test.each(instanceMembers.map((m) => [memberName(m), m] as const))("%s: only where the object is visibly a RegExp", (_name, m) => {
+    const reads = [
+      `var a = /x/g.${m.member};`,
+      `var b = new RegExp(p).${m.member};`,
+      `var c = RegExp(p, "g")["${m.member}"];`,
+      `var d = RegExp.prototype.${m.member};`,
+      `var { ${m.member} } = /x/;`,
+    ];
+    expect(checkCompatibility(reads.join("\n")).map((v) => [v.rule, v.line])).toEqual(reads.map((_, i) => [m.rule, i + 1]));
+    const lookAlikes = [
+      `var e = doc.${m.member} + pattern.${m.member} + options["${m.member}"];`, // a generic object is user data
+      `var { ${m.member} } = doc;`,
+      `function f(RegExp) { return new RegExp(p).${m.member}; }`,
+      `var g = /x/g.source + /x/g.global + /x/g.lastIndex;`,
+    ];
+    for (const source of lookAlikes) expect([source, checkCompatibility(source)]).toEqual([source, []]);
+  });
+
+  test("RegExp flags cite their row and say what to do", () => {
+    const [violation] = checkCompatibility("var r = /x/uy;");
+    expect(violation?.rule).toBe("no-regexp-flags");
+    expect(violation?.message).toBe(
+      "RegExp flag 'u' (unicode) and 'y' (sticky) is not supported by the App Services function runtime: remove it (docs-app-services source/functions/javascript-support.txt: Syntax: RegExp -y and -u flags, No)",
+    );
+  });
+
+  test("ES5 members of the same objects stay clean", () => {
+    const source = "var a = Array.isArray(x) && Number.MAX_VALUE > Math.floor(Math.abs(-1.5)) && isFinite(1) && parseInt('1', 10);";
+    expect(checkCompatibility(source)).toEqual([]);
+  });
+});
+
+describe("a top-level \"use strict\"", () => {
+  test("is refused: it breaks `exports =` where exports is a sloppy script variable", () => {
+    const violations = checkCompatibility('// banner\n"use strict";\nvar m = (() => ({}))();\nexports = function () {};');
+    expect(violations.map((v) => [v.rule, v.line])).toEqual([[RULES.topLevelUseStrict, 2]]);
+    expect(violations[0]?.message).toMatch(/keep "use strict" inside the bundle's closure/);
+  });
+
+  test("is refused in esbuild's own iife output for strict sources", async () => {
+    const result = await build({
+      stdin: { contents: "export default async function f() { return 1; }", loader: "ts" },
+      write: false,
+      format: "iife",
+      globalName: "__m",
+      target: "es2017",
+      tsconfigRaw: { compilerOptions: { alwaysStrict: true } },
+      logLevel: "silent",
+    });
+    expect(checkCompatibility(result.outputFiles[0]!.text).map((v) => v.rule)).toEqual([RULES.topLevelUseStrict]);
+  });
+
+  test("inside a closure, or as a string that is not a directive, is fine", () => {
+    expect(checkCompatibility('var m = (function () {\n"use strict";\nreturn 1;\n})();\nexports = function () {};')).toEqual([]);
+    expect(checkCompatibility('var a = 1;\n"use strict";')).toEqual([]);
   });
 });
