@@ -116,7 +116,7 @@ function listFunctionSources(dir: string, prefix = ""): string[] {
  * source/reference/config/triggers.txt, "General Configuration": `event_processors.FUNCTION`);
  * Flowerbase reads the function name only from there.
  */
-export function scheduledTrigger(name: string, schedule: string) {
+function scheduledTrigger(name: string, schedule: string) {
   return {
     name,
     type: "SCHEDULED",

@@ -14,6 +14,7 @@ import {
   memberName,
   type ForbiddenGlobal,
   type ForbiddenMember,
+  type ForbiddenRegExpFlag,
   type MemberOwner,
 } from "../emulator/runtime/rules";
 
@@ -45,7 +46,7 @@ export const RULES = {
   topLevelUseStrict: "no-top-level-use-strict",
 } as const;
 
-export const UNSUPPORTED = "is not supported by the App Services function runtime";
+const UNSUPPORTED = "is not supported by the App Services function runtime";
 
 const MODULE_MESSAGE =
   "`module` is referenced, but the App Services function runtime has no `module` global: assign the entry point to the bare `exports` identifier instead of module.exports";
@@ -82,18 +83,16 @@ function memberMessage(member: ForbiddenMember): string {
   return `${memberName(member)} ${UNSUPPORTED}: use ${member.instead} ${citation(member.source)}`;
 }
 
-export function forbiddenFlags(flags: string): string[] {
-  return [...new Set(flags.split(""))].filter((f) => FORBIDDEN_REGEXP_FLAGS.some((r) => r.flag === f));
+/** The table's rows for the forbidden flags among `flags` (a RegExp's flags string). */
+function forbiddenFlags(flags: string): ForbiddenRegExpFlag[] {
+  return FORBIDDEN_REGEXP_FLAGS.filter((r) => flags.includes(r.flag));
 }
 
-/** The rule id of the RegExp flags row (one rule for both flags). */
-export const REGEXP_FLAGS_RULE = FORBIDDEN_REGEXP_FLAGS[0]?.rule ?? "no-regexp-flags";
-
-function flagsMessage(flags: string[]): string {
-  const rows = FORBIDDEN_REGEXP_FLAGS.filter((r) => flags.includes(r.flag));
+/** One violation for all of a RegExp's forbidden flags, under the first row's rule. */
+function flagsViolation(rows: ForbiddenRegExpFlag[]): { rule: string; message: string } {
   const names = rows.map((r) => `'${r.flag}' (${r.name})`).join(" and ");
   const sources = [...new Set(rows.map((r) => citation(r.source)))].join(" ");
-  return `RegExp flag ${names} ${UNSUPPORTED}: remove it ${sources}`;
+  return { rule: rows[0]?.rule ?? "", message: `RegExp flag ${names} ${UNSUPPORTED}: remove it ${sources}` };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,7 +403,10 @@ export class Walker {
       this.report(node, RULES.bigintLiteral, globalMessage(BIGINT, `BigInt literal ${node.raw ?? ""}: BigInt`));
     }
     const flags = node.regex ? forbiddenFlags(node.regex.flags) : [];
-    if (flags.length > 0) this.report(node, REGEXP_FLAGS_RULE, flagsMessage(flags));
+    if (flags.length > 0) {
+      const { rule, message } = flagsViolation(flags);
+      this.report(node, rule, message);
+    }
   }
 
   private call(node: acorn.CallExpression, scope: Scope, topLevel: boolean): void {
@@ -465,7 +467,10 @@ export class Walker {
     if (callee.type !== "Identifier" || callee.name !== "RegExp") return;
     const flagsText = node.arguments.length > 1 ? stringValue(node.arguments[1] as AnyNode) : "";
     const flags = forbiddenFlags(flagsText ?? "");
-    if (flags.length > 0) return this.reportIfFree(node, ["RegExp"], scope, REGEXP_FLAGS_RULE, flagsMessage(flags));
+    if (flags.length > 0) {
+      const { rule, message } = flagsViolation(flags);
+      return this.reportIfFree(node, ["RegExp"], scope, rule, message);
+    }
     const pattern = stringValue(node.arguments[0] as AnyNode | undefined);
     if (pattern === undefined || flagsText === undefined) return;
     const problem = es2017RegExpProblem(pattern, flagsText);
