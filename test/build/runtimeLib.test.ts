@@ -1,7 +1,7 @@
 /**
  * The declaration of what the runtime offers (lib/runtimeOnly/runtimeBuiltins.d.ts): generated
- * from TypeScript's ES2017 lib files without what emulator/runtime/rules.ts forbids, committed,
- * and used by tsconfig.functions.json. The real tsc runs on fixture files against the real config.
+ * from the installed TypeScript's ES2017 lib files without what emulator/runtime/rules.ts forbids
+ * (by `npm ci` and `npm run typecheck`; not committed: it is TypeScript's text), and used by tsconfig.functions.json. The real tsc runs on fixture files against the real config.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -13,7 +13,7 @@ import { tempDir } from "../helpers/emulator";
 
 const TSC = join(PROJECT_ROOT, "node_modules", ".bin", "tsc");
 
-describe("the committed runtime lib", () => {
+describe("the generated runtime lib", () => {
   it("is what the generator writes from the installed TypeScript (run `npm run runtime-lib` when this fails)", () => {
     const { dir, version } = typescriptLibDir();
     expect(readFileSync(RUNTIME_LIB_FILE, "utf8") === generateRuntimeLib(dir, version)).toBe(true);
