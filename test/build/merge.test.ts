@@ -144,6 +144,7 @@ describe("mergeInto a pulled app", () => {
       updated: ["functions/config.json"],
       removed: [],
       unchanged: [],
+      kept: [],
     });
   });
 
@@ -151,7 +152,7 @@ describe("mergeInto a pulled app", () => {
     mergeInto(built, target, { version: "0.1.0" });
     const text = fs.readFileSync(path.join(target, MANIFEST_FILE), "utf8");
     expect(text.endsWith("}\n")).toBe(true);
-    expect(text).toContain('\n  "manifestVersion": 1,\n');
+    expect(text).toContain('\n  "manifestVersion": 2,\n');
     expect(JSON.parse(text)).toMatchObject({
       bundleVersion: "0.1.0",
       contentHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
@@ -159,6 +160,12 @@ describe("mergeInto a pulled app", () => {
       values: ["adminApiPrivateKey", "adminApiPublicKey"],
       triggers: ["purgePendingUsersDaily"],
     });
+    // A hash for every file and functions/config.json entry the bundle wrote.
+    const files = (JSON.parse(text) as { files: Record<string, string[]> }).files;
+    expect(Object.keys(files).sort()).toEqual(
+      [...[...OURS].filter((f) => f !== "functions/config.json" && f !== MANIFEST_FILE), ...OUR_FUNCTIONS.map((f) => `functions/config.json#${f.name}`)].sort(),
+    );
+    for (const hashes of Object.values(files)) expect(hashes).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
   });
 
   test("a second run gives the same tree and reports everything unchanged", () => {
