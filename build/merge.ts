@@ -341,7 +341,7 @@ function refuseSymlinks(dir: string, relatives: readonly string[]): void {
   throw new MergeError(
     `Refusing to install into ${dir}: the bundle would write through symbolic links, which could lead outside the app directory:\n` +
       links.map((link) => `  - ${path.join(dir, link)}`).join("\n") +
-      `\nReplace each with a real ${links.length === 1 ? "folder or file" : "folder or file"} (or remove it), then run again. Nothing was written.`,
+      `\nReplace each with a real folder or file (or remove it), then run again. Nothing was written.`,
   );
 }
 
