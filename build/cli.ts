@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
     const report = mergeInto(result.outDir, into, { force, version });
     console.log(`Installed into ${into}: ${report.added.length} added, ${report.updated.length} updated, ${report.removed.length} removed, ${report.unchanged.length} unchanged.`);
+    for (const { entry, reason } of report.kept) console.log(`Kept ${entry}: ${reason}. Delete it yourself if you no longer need it.`);
   }
 }
 

@@ -1,48 +1,65 @@
 /**
- * `npm run deploy -- --app CLIENT_APP_ID [--dry-run] [--into DIR]`: sets the app's secrets from
- * secrets.json and pushes the built app directory with the `appservices` CLI.
+ * `npm run deploy -- --app CLIENT_APP_ID --project PROJECT_ID --into DIR [--dry-run]`: sets the
+ * app's secrets from secrets.json through the Admin API, then pushes the app directory with the
+ * `appservices` CLI.
  *
  * Every step stops the deploy on failure with a message saying what failed and how to fix it.
- * Secret values never reach a log line or an error: every text that could hold one (CLI output
+ * Secret values never reach a command line, a child process's environment, a log line or an
+ * error: they travel only in the bodies of HTTPS requests this process makes itself
+ * (adminApiSession.ts), and every text that could hold one (CLI output and Admin API answers
  * included) goes through a scrubber that replaces each value with ***.
  *
+ * Secrets are set with the Admin API's secret endpoints (adminGetAllSecrets, adminCreateASecret,
+ * adminModifyASecret in ../shared/admin-api/openapi-admin-v3.yaml), logged in with the key pair in
+ * secrets.json (adminApiPublicKeySecret, adminApiPrivateKeySecret), the same pair the functions use.
+ * `appservices secrets create/update` would take the value only as `--value` (or at a prompt),
+ * where every user of the machine can read it in the process list.
+ *
  * CLI commands and flags, verified against the appservices CLI reference
- * (mongodb.com/docs/atlas/app-services/cli/appservices-{whoami,login,secrets-create,secrets-update,
- * secrets-list,push}) and the code of its predecessor 10gen/realm-cli (internal/commands/*,
- * internal/terminal/*):
+ * (mongodb.com/docs/atlas/app-services/cli/appservices-{whoami,login,push}) and the code of its
+ * predecessor 10gen/realm-cli (internal/commands/*, internal/terminal/*):
  * - `appservices whoami` exits 0 even when logged out; it then prints "No user is currently logged
  *   in" or "The user, <key>, is not currently logged in" (whoami/command.go), so its output is read.
  * - `appservices login --api-key <public> --private-api-key <private>`.
- * - `appservices secrets list --app <app>`; the global `--output-format json` prints one JSON
- *   document per log line, a table as `{ message, headers, data: [{ ID, Name }] }` (table.go, log.go).
- * - `appservices secrets create --app <app> --name <name> --value <value>`.
- * - `appservices secrets update --app <app> --secret <name or id> --value <value>`.
- *   The value can only be given as a flag (or typed at a prompt), so it is briefly visible in the
- *   process list of this machine; it never appears in our output.
  * - `appservices push --local <dir> --remote <app> [--dry-run]`. Push asks "Please confirm the
  *   changes shown above" unless the global `-y/--yes` is given; its stdin is not a terminal here,
  *   so `--yes` is passed (run with --dry-run first to see the changes).
+ *
+ * A push makes the remote app match the directory, so pushing dist/app alone (functions, values
+ * and triggers, but no data source) would cut the app off from its cluster: that needs
+ * --replace-app, said on purpose.
  */
-import { EXAMPLE_FILE, parseSecretsMap, readSecretsExample } from "./secretsFile";
+import { AdminApiCallError, DEFAULT_ADMIN_API_URL, openAdminApiSession, type AdminApiSession, type SecretInfo } from "./adminApiSession";
+import { DeployError, type DeployStep } from "./deployError";
+import { checkProjectId, pickApp, readAppMeta, resolveProject } from "./deployTarget";
+import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample } from "./secretsFile";
 import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+export { DeployError, type DeployStep } from "./deployError";
+
 export interface DeployOptions {
-  /** The app's client app id (or name), passed to the CLI as --app/--remote. */
+  /** The app's client app id (or its name), passed to the CLI as --remote and looked up in the project. */
   app: string;
+  /** The Atlas project (group) id; default: group_id in the app directory's .mdb/app_meta.json. */
+  project?: string;
   /** Push with --dry-run and set no secret: only say what would be done. */
   dryRun?: boolean;
-  /** App directory to push; default dist/app. Relative paths are resolved against cwd. */
+  /** App directory to push (the one the bundle was installed into); relative paths are resolved against cwd. */
   into?: string;
+  /** Push dist/app alone, replacing the whole remote app (it has no data source). Only without `into`. */
+  replaceApp?: boolean;
+  /** The Admin API; default https://services.cloud.mongodb.com/api/admin/v3.0. Must be https (plain http on loopback only). */
+  adminApiBaseUrl?: string;
   /** Project root, holding secrets.example.json and secrets.json; default process.cwd(). */
   cwd?: string;
   /** Environment for PATH lookup and the CLI's processes; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Receives every progress line (already scrubbed of secret values); default console.log. */
   log?: (line: string) => void;
-  /** Longest a single CLI command may run; default 10 minutes. */
+  /** Longest a single CLI command or Admin API request may take; default 10 minutes. */
   timeoutMs?: number;
 }
 
@@ -53,18 +70,6 @@ export interface DeployResult {
   created: string[];
   /** Secrets updated (or, on a dry run, that would be). */
   updated: string[];
-}
-
-export type DeployStep = "usage" | "cli-missing" | "not-logged-in" | "secrets" | "app-dir" | "secrets-list" | "secret-set" | "push";
-
-export class DeployError extends Error {
-  override name = "DeployError";
-  constructor(
-    readonly step: DeployStep,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const CLI = "appservices";
@@ -79,26 +84,41 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
   const dryRun = options.dryRun === true;
+  const into = options.into !== undefined;
   const dir = path.resolve(cwd, options.into ?? DEFAULT_DIR);
-  const session = new Session(env, cwd, options.log ?? ((line) => console.log(line)), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const session = new Session(env, cwd, options.log ?? ((line) => console.log(line)), timeoutMs);
   if (!options.app) throw new DeployError("usage", `No app given: ${USAGE}`);
+  const adminApiBaseUrl = checkAdminApiUrl(options.adminApiBaseUrl ?? DEFAULT_ADMIN_API_URL);
+  if (options.project !== undefined) checkProjectId(options.project, "--project");
+  refuseReplacingApp(into, options.replaceApp === true, dryRun);
 
   session.cli = findCli(env);
   await checkLoggedIn(session);
   const secrets = readSecrets(cwd);
   session.hide([...secrets.values()]);
-  checkAppDir(dir, options.into !== undefined);
+  checkAppDir(dir, into);
+  const meta = readAppMeta(dir);
+  const projectId = resolveProject(options.project, meta, dir);
 
-  const existing = await listSecrets(session, options.app);
   const result: DeployResult = { dir, dryRun, created: [], updated: [] };
-  for (const [name, value] of secrets) {
-    const exists = existing.has(name);
-    (exists ? result.updated : result.created).push(name);
-    if (dryRun) session.log(`[dry-run] would ${exists ? "update" : "create"} secret "${name}" (no secret is changed on a dry run)`);
-    else await setSecret(session, options.app, name, value, exists);
+  const admin = await openAdmin(session, adminApiBaseUrl, secrets, timeoutMs);
+  try {
+    const apps = await adminStep(session, "app-lookup", () => admin.listApps(projectId), `listing the apps of project ${projectId}`);
+    const appId = pickApp(apps, options.app, projectId, meta, dir);
+    const existing = await adminStep(session, "secrets-list", () => admin.listSecrets(projectId, appId), `listing the secrets of app "${options.app}"`);
+    const byName = new Map(existing.map((secret) => [secret.name, secret]));
+    for (const [name, value] of secrets) {
+      const found = byName.get(name);
+      (found ? result.updated : result.created).push(name);
+      if (dryRun) session.log(`[dry-run] would ${found ? "update" : "create"} secret "${name}" (no secret is changed on a dry run)`);
+      else await setSecret(session, admin, { projectId, appId, app: options.app }, name, value, found);
+    }
+  } finally {
+    await admin.close();
   }
 
-  await push(session, options.app, dir, dryRun, options.into !== undefined);
+  await push(session, options.app, dir, dryRun, into);
   return result;
 }
 
@@ -131,7 +151,14 @@ function readSecrets(cwd: string): Map<string, string> {
   const examplePath = path.join(cwd, EXAMPLE_FILE);
   const example = readSecretsExample(examplePath, (message) => new DeployError("secrets", message));
   const names = Object.keys(example).sort();
-  if (names.length === 0) return new Map();
+  const keyPair = [ADMIN_KEY_SECRETS.publicKey, ADMIN_KEY_SECRETS.privateKey];
+  const unlisted = keyPair.filter((name) => !names.includes(name));
+  if (unlisted.length > 0) {
+    throw new DeployError(
+      "secrets",
+      `${examplePath} does not list ${unlisted.join(" and ")}: deploy logs in to the Admin API with that key pair (the one the functions use) to set the secrets. Restore them in ${EXAMPLE_FILE} from version control. Nothing was deployed.`,
+    );
+  }
 
   const secretsPath = path.join(cwd, SECRETS_FILE);
   if (!fs.existsSync(secretsPath)) {
@@ -179,37 +206,101 @@ function checkAppDir(dir: string, into: boolean): void {
   }
 }
 
-async function listSecrets(session: Session, app: string): Promise<Set<string>> {
-  const result = await session.run(["secrets", "list", "--app", app, "--output-format", "json"]);
-  if (result.ok) return parseSecretNames(result.stdout);
-  throw session.error(
-    "secrets-list",
-    `Listing the secrets of app "${app}" failed (\`${CLI} secrets list\` ${describeOutcome(result)}). ` +
-      "Check the client app id and that the logged-in API key has the Project Owner role on the app's project. Nothing was changed or pushed.",
+/**
+ * Pushing dist/app alone replaces the remote app with one that has no data source. A dry run
+ * changes nothing, so it goes ahead (and shows what the push would remove).
+ */
+function refuseReplacingApp(into: boolean, replaceApp: boolean, dryRun: boolean): void {
+  if (into && replaceApp) throw new DeployError("usage", `--replace-app only applies without --into: ${USAGE}`);
+  if (into || replaceApp || dryRun) return;
+  throw new DeployError(
+    "replace-app",
+    `Refusing to push ${DEFAULT_DIR} alone: it holds only the bundle (no data source), and a push replaces the whole remote app, which would cut it off from its cluster. ` +
+      "Pull your app, install the bundle into it with `npm run build -- --into DIR`, and deploy with --into DIR. " +
+      "If you do mean to replace the remote app with the bundle alone, pass --replace-app. Nothing was deployed.",
   );
 }
 
-async function setSecret(session: Session, app: string, name: string, value: string, exists: boolean): Promise<void> {
-  const args = exists
-    ? ["secrets", "update", "--app", app, "--secret", name, "--value", value]
-    : ["secrets", "create", "--app", app, "--name", name, "--value", value];
-  const result = await session.run(args);
-  if (result.ok) {
-    session.log(`${exists ? "Updated" : "Created"} secret "${name}"`);
-    for (const line of outputLines(result)) session.log(`  ${line}`);
-    return;
+/** The Admin API base URL: https, or plain http to this machine only (the emulator); no trailing slash. */
+function checkAdminApiUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DeployError("usage", `--admin-api-url "${value}" is not a URL: pass the Admin API's base URL, e.g. ${DEFAULT_ADMIN_API_URL}.`);
   }
-  throw session.error(
-    "secret-set",
-    `${exists ? "Updating" : "Creating"} secret "${name}" failed (\`${CLI} ${args.slice(0, -1).join(" ")} ***\` ${describeOutcome(result)}). ` +
-      "Fix the cause and run deploy again (secrets already set are updated, not duplicated). Nothing was pushed.",
-  );
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new DeployError("usage", `--admin-api-url must use https (plain http only to 127.0.0.1 or localhost): the key pair and secret values would travel unencrypted to ${url.host}. Nothing was deployed.`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new DeployError("usage", `--admin-api-url must be a plain base URL (no credentials, query or fragment), e.g. ${DEFAULT_ADMIN_API_URL}.`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+/** Logs in to the Admin API with the key pair from secrets.json. */
+async function openAdmin(session: Session, baseUrl: string, secrets: Map<string, string>, timeoutMs: number): Promise<AdminApiSession> {
+  const publicKey = secrets.get(ADMIN_KEY_SECRETS.publicKey) as string;
+  const privateKey = secrets.get(ADMIN_KEY_SECRETS.privateKey) as string;
+  try {
+    return await openAdminApiSession(baseUrl, publicKey, privateKey, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof AdminApiCallError)) throw error;
+    const refused = error.status === 401 || error.status === 403;
+    throw session.error(
+      "admin-login",
+      `Logging in to the Admin API failed: ${error.message} ` +
+        (refused
+          ? `Put the public and private key of an Atlas project API key with the Project Owner role in secrets.json as ${ADMIN_KEY_SECRETS.publicKey} and ${ADMIN_KEY_SECRETS.privateKey}, then run deploy again.`
+          : "Check the network and --admin-api-url, then run deploy again.") +
+        " Nothing was changed or pushed.",
+    );
+  }
+}
+
+/** One Admin API step; a failure becomes a DeployError for `step`, naming what to check. */
+async function adminStep<T>(session: Session, step: DeployStep, run: () => Promise<T>, doing: string): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof AdminApiCallError)) throw error;
+    const hint =
+      error.status === 401 || error.status === 403
+        ? "Check that the API key in secrets.json has the Project Owner role on this project."
+        : error.status === 404
+          ? "Check --project (the Atlas project id) and --app."
+          : "Fix the cause and run deploy again.";
+    throw session.error(step, `${doing} failed: ${error.message} ${hint} Nothing was changed or pushed.`);
+  }
+}
+
+interface SecretTarget {
+  projectId: string;
+  appId: string;
+  app: string;
+}
+
+async function setSecret(session: Session, admin: AdminApiSession, target: SecretTarget, name: string, value: string, existing: SecretInfo | undefined): Promise<void> {
+  const verb = existing ? "Updating" : "Creating";
+  try {
+    if (existing) await admin.updateSecret(target.projectId, target.appId, existing, value);
+    else await admin.createSecret(target.projectId, target.appId, name, value);
+  } catch (error) {
+    if (!(error instanceof AdminApiCallError)) throw error;
+    throw session.error(
+      "secret-set",
+      `${verb} secret "${name}" of app "${target.app}" failed: ${error.message} Fix the cause and run deploy again (secrets already set are updated, not duplicated). Nothing was pushed.`,
+    );
+  }
+  session.log(`${existing ? "Updated" : "Created"} secret "${name}"`);
 }
 
 async function push(session: Session, app: string, dir: string, dryRun: boolean, into: boolean): Promise<void> {
-  if (!into && !dryRun) {
+  if (!into) {
     session.log(
-      `Note: push makes app "${app}" match ${dir}; whatever the remote app has that this directory lacks is removed. ` +
+      `Note: push makes app "${app}" match ${dir}; whatever the remote app has that this directory lacks is removed` +
+        (dryRun ? " (without --into, a real push needs --replace-app). " : ". ") +
         "To keep the rest of the app, pull it, install the bundle with `npm run build -- --into DIR` and deploy with --into DIR.",
     );
   }
@@ -346,64 +437,28 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/**
- * Secret names from `secrets list --output-format json`: each JSON line holding a table lists its
- * rows in `data`. Should the CLI print a text table instead, every word of it counts as a name
- * (secret names cannot hold spaces), which at worst turns a create into an update that fails loudly.
- */
-export function parseSecretNames(stdout: string): Set<string> {
-  const names = new Set<string>();
-  let sawJson = false;
-  for (const line of stdout.split(/\r?\n/)) {
-    const document = parseJsonObject(line.trim());
-    if (!document) continue;
-    sawJson = true;
-    const rows = Array.isArray(document.data) ? (document.data as unknown[]) : [];
-    for (const row of rows) {
-      const name = isRecord(row) ? (row.Name ?? row.name) : undefined;
-      if (typeof name === "string") names.add(name);
-    }
-  }
-  if (!sawJson) for (const word of stdout.split(/\s+/)) if (word !== "") names.add(word);
-  return names;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  if (!text.startsWith("{")) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return isRecord(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A JSON object file. For secrets.json the parser's message is left out: it can quote the file.
- * The example holds only placeholders, so its parser message is shown.
- */
-
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-const USAGE = "usage: npm run deploy -- --app CLIENT_APP_ID [--dry-run] [--into DIR]";
+const USAGE =
+  "usage: npm run deploy -- --app CLIENT_APP_ID --project PROJECT_ID --into DIR [--dry-run] [--admin-api-url URL]\n" +
+  "   or: npm run deploy -- --app CLIENT_APP_ID --project PROJECT_ID --replace-app [--dry-run]   (pushes dist/app alone, replacing the whole app)";
 
 export interface DeployArgs {
   app: string;
+  project?: string;
   dryRun: boolean;
   into?: string;
+  replaceApp: boolean;
+  adminApiUrl?: string;
   help: boolean;
 }
 
+const VALUE_FLAGS = { "--app": "app", "--project": "project", "--into": "into", "--admin-api-url": "adminApiUrl" } as const;
+const SWITCHES = { "--dry-run": "dryRun", "--replace-app": "replaceApp", "--help": "help", "-h": "help" } as const;
+
 export function parseArgs(argv: string[]): DeployArgs {
-  const args: DeployArgs = { app: "", dryRun: false, help: false };
+  const args: DeployArgs = { app: "", dryRun: false, replaceApp: false, help: false };
   const valueOf = (flag: string, index: number): string => {
     const value = argv[index + 1];
     if (value === undefined || value.startsWith("--")) throw new DeployError("usage", `${flag} needs a value: ${USAGE}`);
@@ -412,13 +467,13 @@ export function parseArgs(argv: string[]): DeployArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    if (flag === "--app" || flag === "--into") {
+    if (Object.hasOwn(VALUE_FLAGS, flag)) {
       const value = inline ?? valueOf(flag, i++);
-      if (flag === "--app") args.app = value;
-      else args.into = value;
-    } else if (flag === "--dry-run" && inline === undefined) args.dryRun = true;
-    else if (flag === "--help" || flag === "-h") args.help = true;
-    else throw new DeployError("usage", `Unknown argument "${arg}": ${USAGE}`);
+      if (value === "") throw new DeployError("usage", `${flag} needs a value: ${USAGE}`);
+      args[VALUE_FLAGS[flag as keyof typeof VALUE_FLAGS]] = value;
+    } else if (Object.hasOwn(SWITCHES, flag) && inline === undefined) {
+      args[SWITCHES[flag as keyof typeof SWITCHES]] = true;
+    } else throw new DeployError("usage", `Unknown argument "${arg}": ${USAGE}`);
   }
   if (!args.help && args.app === "") throw new DeployError("usage", `--app is required: ${USAGE}`);
   return args;
@@ -431,7 +486,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       console.log(USAGE);
       return 0;
     }
-    await deploy({ app: args.app, dryRun: args.dryRun, ...(args.into === undefined ? {} : { into: args.into }) });
+    await deploy({
+      app: args.app,
+      dryRun: args.dryRun,
+      replaceApp: args.replaceApp,
+      ...(args.project === undefined ? {} : { project: args.project }),
+      ...(args.into === undefined ? {} : { into: args.into }),
+      ...(args.adminApiUrl === undefined ? {} : { adminApiBaseUrl: args.adminApiUrl }),
+    });
     return 0;
   } catch (error) {
     if (!(error instanceof DeployError)) throw error;

@@ -4,19 +4,35 @@
  * `appservices push --local DIR` deploys the bundle without removing the rest of the app.
  *
  * Our functions, values and triggers are added or updated; everything else in the directory stays
- * byte for byte as it was. A manifest records what the bundle wrote, so an update replaces our
- * entries, drops those the bundle no longer has, and never mistakes someone else's for ours.
+ * byte for byte as it was. A manifest records what the bundle wrote, with content hashes, so an
+ * update replaces our entries, drops those the bundle no longer has, and never mistakes someone
+ * else's for ours. Nothing is read or written through a symbolic link below the app directory.
  */
 import { messageOf } from "../lib/errors";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import {
+  buildManifest,
+  claimingManifest,
+  configEntryKey,
+  hashFile,
+  hashJson,
+  KINDS,
+  ManifestError,
+  readManifest,
+  SINGULAR,
+  type Kind,
+  type Manifest,
+} from "./bundleManifest";
+import { firstSymlink, kindOf, symlinksAmong } from "./targetPaths";
 
 export interface MergeReport {
   added: string[];
   updated: string[];
   removed: string[];
   unchanged: string[];
+  /** Entries the bundle dropped but left in place, because they are not provably its own any more. */
+  kept: Array<{ entry: string; reason: string }>;
 }
 
 export interface MergeOptions {
@@ -43,23 +59,10 @@ export class MergeError extends Error {
  */
 export const MANIFEST_FILE = ".app-services-bundle.json";
 
-const MANIFEST_FORMAT = 1;
 const ROOT_CONFIG = "root_config.json";
 const FUNCTIONS_CONFIG = "functions/config.json";
-
-type Kind = "functions" | "values" | "triggers";
-const KINDS: readonly Kind[] = ["functions", "values", "triggers"];
-const SINGULAR: Record<Kind, string> = { functions: "function", values: "value", triggers: "trigger" };
-
-interface Manifest {
-  about: string;
-  manifestVersion: number;
-  bundleVersion: string;
-  contentHash: string;
-  functions: string[];
-  values: string[];
-  triggers: string[];
-}
+/** Where the bundle writes, always: none of these may be a symbolic link. */
+const FIXED_PATHS = ["functions", "values", "triggers", FUNCTIONS_CONFIG, MANIFEST_FILE];
 
 interface BuiltFunction {
   name: string;
@@ -79,6 +82,7 @@ interface BuiltApp {
 }
 
 interface TargetApp {
+  /** The app directory, resolved once (the directory the user names may itself be a link). */
   dir: string;
   /** The parsed functions/config.json, or undefined when the file does not exist yet. */
   functionsConfig: unknown[] | undefined;
@@ -86,6 +90,8 @@ interface TargetApp {
   manifest: Manifest | undefined;
   /** For values and triggers: every name in use, with the files (relative paths) that declare it. */
   declared: Record<"values" | "triggers", Map<string, string[]>>;
+  /** Each readable trigger file in the target, with the function it calls. */
+  triggerCalls: Map<string, string>;
 }
 
 /** One write or removal, all of them computed before any is carried out. */
@@ -100,11 +106,14 @@ export function mergeInto(builtAppDir: string, targetDir: string, options: Merge
   const built = readBuiltApp(builtAppDir);
   const target = readTarget(targetDir);
   refuseCollisions(built, target, options.force === true);
-  const plan = planMerge(built, target, options.version);
+  const next = buildManifest(built, options.version);
+  const plan = planMerge(built, target, next);
+  refuseSymlinks(target.dir, plan.changes.map((c) => c.file));
   if (plan.changes.length > 0) {
     // Claim every name first (the old ones and the new): if a write fails part-way, the rerun
     // recognises all it finds as the bundle's own and finishes, instead of refusing collisions.
-    apply(target.dir, [{ op: "write", file: MANIFEST_FILE, bytes: jsonBytes(claimingManifest(target.manifest, built, options.version), "  ") }]);
+    const claim = claimingManifest(target.manifest, next, (kind, name) => provablyOurs(target, kind, name));
+    apply(target.dir, [{ op: "write", file: MANIFEST_FILE, bytes: jsonBytes(claim, "  ") }]);
   }
   apply(target.dir, plan.changes);
   return plan.report;
@@ -136,7 +145,7 @@ function readBuiltApp(dir: string): BuiltApp {
 }
 
 function readBuiltFiles(dir: string, kind: "values" | "triggers"): BuiltFile[] {
-  return listJsonFiles(path.join(dir, kind)).map((file) => {
+  return listJsonFiles(path.join(dir, kind)).map(({ file }) => {
     const full = path.join(dir, kind, file);
     const bytes = fs.readFileSync(full);
     const name = entryName(parseJson(bytes.toString("utf8"), full, "the built app"));
@@ -146,15 +155,18 @@ function readBuiltFiles(dir: string, kind: "values" | "triggers"): BuiltFile[] {
   });
 }
 
-function readTarget(dir: string): TargetApp {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new MergeError(`Target app directory ${dir} does not exist: pass the directory written by \`appservices pull --local DIR\`.`);
+function readTarget(named: string): TargetApp {
+  if (!fs.existsSync(named) || !fs.statSync(named).isDirectory()) {
+    throw new MergeError(`Target app directory ${named} does not exist: pass the directory written by \`appservices pull --local DIR\`.`);
   }
+  const dir = fs.realpathSync(named);
   if (!fs.existsSync(path.join(dir, ROOT_CONFIG))) {
     throw new MergeError(
-      `${dir} is not an App Services app directory (it has no ${ROOT_CONFIG}): pass the directory written by \`appservices pull --local DIR\`.`,
+      `${named} is not an App Services app directory (it has no ${ROOT_CONFIG}): pass the directory written by \`appservices pull --local DIR\`.`,
     );
   }
+  // Before anything is read through them: a linked folder would lead reads and writes elsewhere.
+  refuseSymlinks(dir, FIXED_PATHS);
   const configFile = path.join(dir, FUNCTIONS_CONFIG);
   let functionsConfig: unknown[] | undefined;
   let functionsConfigIndent = "  ";
@@ -167,43 +179,38 @@ function readTarget(dir: string): TargetApp {
     functionsConfig = parsed;
     functionsConfigIndent = detectIndent(text);
   }
+  const manifestFile = path.join(dir, MANIFEST_FILE);
+  let manifest: Manifest | undefined;
+  try {
+    manifest = readManifest(manifestFile, (name, what) => checkSafeName(name, what, manifestFile));
+  } catch (error) {
+    if (error instanceof ManifestError) throw new MergeError(error.message);
+    throw error;
+  }
   return {
     dir,
     functionsConfig,
     functionsConfigIndent,
-    manifest: readManifest(path.join(dir, MANIFEST_FILE)),
+    manifest,
     declared: { values: declaredNames(dir, "values"), triggers: declaredNames(dir, "triggers") },
+    triggerCalls: triggerCalls(dir),
   };
 }
 
-function readManifest(file: string): Manifest | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const fix = "restore it (it is written by `npm run build -- --into`) or delete it and pass --force to take the bundle's entries over";
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new MergeError(`The bundle manifest ${file} is not valid JSON (${messageOf(error)}): ${fix}.`);
-  }
-  const isNameList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === "string");
-  if (!isRecord(parsed) || !KINDS.every((kind) => isNameList(parsed[kind]))) {
-    throw new MergeError(`The bundle manifest ${file} does not list "functions", "values" and "triggers" names: ${fix}.`);
-  }
-  // Manifest names become paths the merge may delete: a tampered one must not reach outside the app.
-  for (const kind of KINDS) for (const name of parsed[kind] as string[]) checkSafeName(name, SINGULAR[kind], file);
-  return parsed as unknown as Manifest;
-}
-
-/** Names in use in values/ or triggers/: each file's "name", and its file name (push may use either). */
+/**
+ * Names in use in values/ or triggers/: each file's "name", and its file name (push may use
+ * either). A symbolic link declares its file name only: it is never followed.
+ */
 function declaredNames(dir: string, kind: "values" | "triggers"): Map<string, string[]> {
   const declared = new Map<string, string[]>();
   const add = (name: string, file: string): void => {
     const files = declared.get(name) ?? [];
     if (!files.includes(file)) declared.set(name, [...files, file]);
   };
-  for (const file of listJsonFiles(path.join(dir, kind))) {
+  for (const { file, link } of listJsonFiles(path.join(dir, kind))) {
     const relative = `${kind}/${file}`;
     add(file.slice(0, -".json".length), relative);
+    if (link) continue;
     // Someone else's unparsable file is not ours to judge: it still blocks its file name.
     const name = entryName(tryParseJson(fs.readFileSync(path.join(dir, relative), "utf8")));
     if (name !== undefined) add(name, relative);
@@ -211,8 +218,34 @@ function declaredNames(dir: string, kind: "values" | "triggers"): Map<string, st
   return declared;
 }
 
+/** Trigger files (not links) and the function each calls, in either form a trigger may take. */
+function triggerCalls(dir: string): Map<string, string> {
+  const calls = new Map<string, string>();
+  for (const { file, link } of listJsonFiles(path.join(dir, "triggers"))) {
+    if (link) continue;
+    const relative = `triggers/${file}`;
+    const called = triggerFunctionName(tryParseJson(fs.readFileSync(path.join(dir, relative), "utf8")));
+    if (called !== undefined) calls.set(relative, called);
+  }
+  return calls;
+}
+
+/**
+ * The function a trigger calls. The platform's export (and the build) writes it as
+ * `event_processors.FUNCTION.config.function_name`; older app directories, and Flowerbase's
+ * reader's fallback, put a top-level `function_name` (../shared/docs/flowerbase.md).
+ */
+export function triggerFunctionName(trigger: unknown): string | undefined {
+  if (!isRecord(trigger)) return undefined;
+  const processors = isRecord(trigger.event_processors) ? trigger.event_processors : undefined;
+  const fn = processors && isRecord(processors.FUNCTION) ? processors.FUNCTION : undefined;
+  const config = fn && isRecord(fn.config) ? fn.config : undefined;
+  if (config && typeof config.function_name === "string") return config.function_name;
+  return typeof trigger.function_name === "string" ? trigger.function_name : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
-// Deciding
+// Deciding what is the bundle's
 
 function ourNames(manifest: Manifest | undefined, kind: Kind): Set<string> {
   return new Set(manifest?.[kind] ?? []);
@@ -222,12 +255,59 @@ function builtNames(built: BuiltApp, kind: Kind): string[] {
   return built[kind].map((item) => item.name);
 }
 
+/** Where an entry of the target lives: files, and for a function its functions/config.json entry. */
+function entryKeys(target: TargetApp, kind: Kind, name: string): string[] {
+  if (kind === "functions") return [`functions/${name}.js`, configEntryKey(name)];
+  return target.declared[kind].get(name) ?? [];
+}
+
+/**
+ * Why what is at `key` cannot be shown to be the bundle's (a link, or content whose hash the
+ * manifest does not record), or undefined when it can, or when nothing is there.
+ */
+function whyNotOurs(target: TargetApp, key: string): string | undefined {
+  const recorded = target.manifest?.files[key] ?? [];
+  const unproven = (hash: string): string | undefined => {
+    if (recorded.includes(hash)) return undefined;
+    return Object.keys(target.manifest?.files ?? {}).length === 0
+      ? "the manifest records no content hash for it (it was written by an older version), so it is not provably the bundle's"
+      : "it changed since the bundle wrote it";
+  };
+  if (key.startsWith(`${FUNCTIONS_CONFIG}#`)) {
+    const name = key.slice(FUNCTIONS_CONFIG.length + 1);
+    const entries = (target.functionsConfig ?? []).filter((entry) => entryName(entry) === name);
+    return entries.map((entry) => unproven(hashJson(entry))).find((reason) => reason !== undefined);
+  }
+  switch (kindOf(target.dir, key)) {
+    case "missing":
+      return undefined;
+    case "symlink":
+      return "it is a symbolic link";
+    case "file":
+      return unproven(hashFile(key, fs.readFileSync(path.join(target.dir, key))));
+    default:
+      return "it is not a regular file";
+  }
+}
+
+/** Problems, each "<where> (<why>)", that keep a manifest-listed entry from counting as the bundle's. */
+function ownershipProblems(target: TargetApp, kind: Kind, name: string): string[] {
+  return entryKeys(target, kind, name).flatMap((key) => {
+    const reason = whyNotOurs(target, key);
+    return reason === undefined ? [] : [`${key}: ${reason}`];
+  });
+}
+
+function provablyOurs(target: TargetApp, kind: Kind, name: string): boolean {
+  return ourNames(target.manifest, kind).has(name) && ownershipProblems(target, kind, name).length === 0;
+}
+
 /** Function names in the target: config entries, and source files (an orphan file still blocks its name). */
 function targetFunctionNames(target: TargetApp, name: string): string[] {
   const where: string[] = [];
   if ((target.functionsConfig ?? []).some((entry) => entryName(entry) === name)) where.push(FUNCTIONS_CONFIG);
   const file = `functions/${name}.js`;
-  if (fs.existsSync(path.join(target.dir, file))) where.push(file);
+  if (kindOf(target.dir, file) !== "missing") where.push(file);
   return where;
 }
 
@@ -236,9 +316,14 @@ function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): v
   for (const kind of KINDS) {
     const ours = ourNames(target.manifest, kind);
     for (const name of builtNames(built, kind)) {
-      if (ours.has(name)) continue;
+      if (ours.has(name)) {
+        const problems = ownershipProblems(target, kind, name);
+        if (problems.length > 0) collisions.push(`${SINGULAR[kind]} "${name}", listed in ${MANIFEST_FILE} but ${problems.join("; ")}`);
+        continue;
+      }
       const where = kind === "functions" ? targetFunctionNames(target, name) : (target.declared[kind].get(name) ?? []);
-      if (where.length > 0) collisions.push(`${SINGULAR[kind]} "${name}" (${where.join(", ")})`);
+      const described = where.map((file) => (kindOf(target.dir, file) === "symlink" ? `${file}, a symbolic link` : file));
+      if (where.length > 0) collisions.push(`${SINGULAR[kind]} "${name}" (${described.join(", ")})`);
     }
   }
   if (collisions.length > 0 && !force) {
@@ -250,13 +335,25 @@ function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): v
   }
 }
 
-function planMerge(built: BuiltApp, target: TargetApp, version: string | undefined): Plan {
+function refuseSymlinks(dir: string, relatives: readonly string[]): void {
+  const links = symlinksAmong(dir, relatives);
+  if (links.length === 0) return;
+  throw new MergeError(
+    `Refusing to install into ${dir}: the bundle would write through symbolic links, which could lead outside the app directory:\n` +
+      links.map((link) => `  - ${path.join(dir, link)}`).join("\n") +
+      `\nReplace each with a real folder or file (or remove it), then run again. Nothing was written.`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning
+
+function planMerge(built: BuiltApp, target: TargetApp, next: Manifest): Plan {
   const changes: Change[] = [];
-  const report: MergeReport = { added: [], updated: [], removed: [], unchanged: [] };
+  const report: MergeReport = { added: [], updated: [], removed: [], unchanged: [], kept: [] };
   const write = (file: string, bytes: Buffer): void => {
-    const full = path.join(target.dir, file);
     // Only a file can be unchanged; anything else in the way makes the write fail with the fix.
-    const existing = fs.statSync(full, { throwIfNoEntry: false })?.isFile() ? fs.readFileSync(full) : undefined;
+    const existing = kindOf(target.dir, file) === "file" ? fs.readFileSync(path.join(target.dir, file)) : undefined;
     if (existing?.equals(bytes)) {
       report.unchanged.push(file);
       return;
@@ -265,16 +362,17 @@ function planMerge(built: BuiltApp, target: TargetApp, version: string | undefin
     changes.push({ op: "write", file, bytes });
   };
   const remove = (file: string): void => {
-    if (!fs.existsSync(path.join(target.dir, file)) || changes.some((c) => c.file === file)) return;
+    if (kindOf(target.dir, file) === "missing" || changes.some((c) => c.file === file)) return;
     report.removed.push(file);
     changes.push({ op: "remove", file });
   };
 
-  planFunctionsConfig(built, target, write);
-  const stale = (kind: Kind): string[] => [...ourNames(target.manifest, kind)].filter((n) => !builtNames(built, kind).includes(n));
+  const stale = staleEntries(built, target, report);
+  refuseOrphanedTriggers(built, target, stale);
+  planFunctionsConfig(built, target, stale.functions, write);
 
   for (const fn of built.functions) write(`functions/${fn.name}.js`, fn.source);
-  for (const name of stale("functions")) remove(`functions/${name}.js`);
+  for (const name of stale.functions) remove(`functions/${name}.js`);
 
   for (const kind of ["values", "triggers"] as const) {
     for (const item of built[kind]) write(`${kind}/${item.name}.json`, item.bytes);
@@ -282,22 +380,56 @@ function planMerge(built: BuiltApp, target: TargetApp, version: string | undefin
     const replacedElsewhere = built[kind].flatMap((item) =>
       (target.declared[kind].get(item.name) ?? []).filter((file) => file !== `${kind}/${item.name}.json`),
     );
-    const staleFiles = stale(kind).flatMap((name) => target.declared[kind].get(name) ?? [`${kind}/${name}.json`]);
+    const staleFiles = stale[kind].flatMap((name) => target.declared[kind].get(name) ?? []);
     for (const file of [...replacedElsewhere, ...staleFiles]) remove(file);
   }
 
-  write(MANIFEST_FILE, jsonBytes(buildManifest(built, version), "  "));
-  for (const list of Object.values(report)) list.sort();
+  write(MANIFEST_FILE, jsonBytes(next, "  "));
+  for (const list of [report.added, report.updated, report.removed, report.unchanged]) list.sort();
   return { changes, report };
 }
 
 /**
+ * Entries the manifest lists that the bundle no longer has, to remove: only those still provably
+ * the bundle's. The others are kept, each with the reason, in the report.
+ */
+function staleEntries(built: BuiltApp, target: TargetApp, report: MergeReport): Record<Kind, string[]> {
+  const stale: Record<Kind, string[]> = { functions: [], values: [], triggers: [] };
+  for (const kind of KINDS) {
+    const current = new Set(builtNames(built, kind));
+    for (const name of [...ourNames(target.manifest, kind)].sort()) {
+      if (current.has(name)) continue;
+      const problems = ownershipProblems(target, kind, name);
+      if (problems.length === 0) stale[kind].push(name);
+      else report.kept.push({ entry: `${SINGULAR[kind]} "${name}"`, reason: `the bundle no longer has it, but ${problems.join("; ")}` });
+    }
+  }
+  return stale;
+}
+
+/** A trigger that stays must not call a function the install removes: push would refuse the app. */
+function refuseOrphanedTriggers(built: BuiltApp, target: TargetApp, stale: Record<Kind, string[]>): void {
+  const removedFunctions = new Set(stale.functions);
+  const goingAway = new Set([
+    ...stale.triggers.flatMap((name) => target.declared.triggers.get(name) ?? []),
+    ...built.triggers.flatMap((item) => target.declared.triggers.get(item.name) ?? []),
+  ]);
+  const orphaned = [...target.triggerCalls].filter(([file, called]) => !goingAway.has(file) && removedFunctions.has(called));
+  if (orphaned.length === 0) return;
+  throw new MergeError(
+    `These triggers call a function the bundle no longer has, which this install would remove:\n` +
+      orphaned.map(([file, called]) => `  - ${file} calls "${called}"`).join("\n") +
+      `\nPoint each trigger at another function or delete it, then run again. Nothing was written.`,
+  );
+}
+
+/**
  * The target's function list with our entries put in: an entry of ours (or one taken over) is
- * replaced where it stands, new ones are appended, ones the bundle dropped are removed, and every
+ * replaced where it stands, new ones are appended, stale ones being removed are dropped, and every
  * other entry keeps its place and fields. Nothing is written when the list does not change.
  */
-function planFunctionsConfig(built: BuiltApp, target: TargetApp, write: (file: string, bytes: Buffer) => void): void {
-  const ours = ourNames(target.manifest, "functions");
+function planFunctionsConfig(built: BuiltApp, target: TargetApp, removed: string[], write: (file: string, bytes: Buffer) => void): void {
+  const dropped = new Set(removed);
   const bundled = new Map(built.functions.map((fn) => [fn.name, fn.entry]));
   const placed = new Set<string>();
   const entries: unknown[] = [];
@@ -306,7 +438,7 @@ function planFunctionsConfig(built: BuiltApp, target: TargetApp, write: (file: s
     if (name !== undefined && bundled.has(name)) {
       if (!placed.has(name)) entries.push(bundled.get(name));
       placed.add(name);
-    } else if (name === undefined || !ours.has(name)) {
+    } else if (name === undefined || !dropped.has(name)) {
       entries.push(entry);
     }
   }
@@ -317,32 +449,6 @@ function planFunctionsConfig(built: BuiltApp, target: TargetApp, write: (file: s
   write(FUNCTIONS_CONFIG, jsonBytes(entries, target.functionsConfigIndent));
 }
 
-/** The manifest to hold while merging: the bundle's names from before and after. */
-function claimingManifest(previous: Manifest | undefined, built: BuiltApp, version: string | undefined): Manifest {
-  const next = buildManifest(built, version);
-  const union = (kind: Kind) => [...new Set([...(previous?.[kind] ?? []), ...next[kind]])].sort();
-  return { ...next, functions: union("functions"), values: union("values"), triggers: union("triggers") };
-}
-
-function buildManifest(built: BuiltApp, version: string | undefined): Manifest {
-  const hash = createHash("sha256");
-  for (const fn of built.functions) hash.update(`function ${fn.name}\n${JSON.stringify(fn.entry)}\n`).update(fn.source);
-  for (const kind of ["values", "triggers"] as const) {
-    for (const item of built[kind]) hash.update(`${kind} ${item.name}\n`).update(item.bytes);
-  }
-  const contentHash = `sha256:${hash.digest("hex")}`;
-  return {
-    about:
-      "Written by `npm run build -- --into`: what the bundle installed in this app directory, so the next install can update or remove it. appservices push does not read this file.",
-    manifestVersion: MANIFEST_FORMAT,
-    bundleVersion: version ?? contentHash.slice(0, "sha256:".length + 12),
-    contentHash,
-    functions: builtNames(built, "functions").sort(),
-    values: builtNames(built, "values").sort(),
-    triggers: builtNames(built, "triggers").sort(),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Writing
 
@@ -351,6 +457,11 @@ function apply(dir: string, changes: Change[]): void {
   for (const change of changes) {
     const full = path.resolve(root, change.file);
     if (!full.startsWith(`${root}${path.sep}`)) throw new MergeError(`Refusing to ${change.op} ${full}: it is outside the app directory ${root}.`);
+    // Checked again right before each step, in case a link appeared since the plan was made.
+    const link = firstSymlink(root, change.file);
+    if (link !== undefined) {
+      throw new MergeError(`Refusing to ${change.op} ${full}: ${path.join(root, link)} is a symbolic link. Replace it with a real folder or file, then run the merge again.`);
+    }
     try {
       if (change.op === "remove") fs.rmSync(full, { force: true });
       else writeAtomically(full, change.bytes);
@@ -367,7 +478,8 @@ function writeAtomically(file: string, bytes: Buffer): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(temporary, bytes);
+    // "wx": never through something already there, a link planted under the temporary name included.
+    fs.writeFileSync(temporary, bytes, { flag: "wx" });
     fs.renameSync(temporary, file);
   } finally {
     fs.rmSync(temporary, { force: true });
@@ -385,14 +497,14 @@ function entryName(value: unknown): string | undefined {
   return isRecord(value) && typeof value.name === "string" ? value.name : undefined;
 }
 
-
-function listJsonFiles(dir: string): string[] {
+/** The .json files of a folder, regular files and symbolic links (marked, never followed). */
+function listJsonFiles(dir: string): Array<{ file: string; link: boolean }> {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".json"))
-    .map((entry) => entry.name)
-    .sort();
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(".json"))
+    .map((entry) => ({ file: entry.name, link: entry.isSymbolicLink() }))
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 }
 
 function parseJsonFile(file: string, where: string): unknown {

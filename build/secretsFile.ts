@@ -7,6 +7,9 @@ import * as fs from "node:fs";
 
 export const EXAMPLE_FILE = "secrets.example.json";
 
+/** The secrets holding the Atlas API key pair: the functions call the Admin API with it, and deploy logs in with it. */
+export const ADMIN_KEY_SECRETS = { publicKey: "adminApiPublicKeySecret", privateKey: "adminApiPrivateKeySecret" } as const;
+
 /** App Services secret names: up to 64 letters, digits, _ and -, starting with a letter or digit. */
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { FaultPlan } from "./faults";
+import { AdminSecretStore, adminSecretsRoutes } from "./adminSecrets";
 import { DOMAIN_ID, identitiesJson, type EmulatorState, type PendingRecord, type UserRecord } from "./state";
 import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
 
@@ -21,6 +22,8 @@ export interface AdminApiOptions {
   appId: string;
   clientAppId: string;
   appName: string;
+  /** The app's secrets (deploy sets them); a fresh, empty store when absent. */
+  secrets?: AdminSecretStore;
 }
 
 interface AdminRequestContext {
@@ -79,6 +82,8 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     .add("PUT", `${app}/users/:userId/logout`, op("adminUserLogout", true, adminUserLogout))
     .add("GET", `${app}/user_registrations/pending_users`, op("adminListPendingUsers", true, adminListPendingUsers))
     .add("DELETE", `${app}/user_registrations/by_email/:email`, op("adminDeletePendingEmailPasswordUser", true, adminDeletePending));
+  const secretsDeps = { state, groupId: options.groupId, store: options.secrets ?? new AdminSecretStore(), application: adminGetApplication };
+  for (const r of adminSecretsRoutes(secretsDeps)) router.add(r.method, r.pattern, op(r.operationId, r.appScoped, r.run));
 
   async function handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> {
     await faults.delay();

@@ -15,6 +15,7 @@ import { DocumentStore, createMongoDbService } from "./runtime/mongodb";
 import type { RuntimeAppInfo } from "./runtime/types";
 import { EmulatorState, StateFileError, StateSaver, loadStateFile, type Clock, type StateFileContents } from "./state";
 import { ADMIN_API_PREFIX, createAdminApi } from "./adminApi";
+import type { AdminSecretStore } from "./adminSecrets";
 import { CLIENT_API_PREFIX, createClientApi } from "./clientApi";
 import { HttpError, errorReply, notFoundError, sendReply, type Reply } from "./httpUtil";
 import { redactTokens } from "./tokens";
@@ -55,6 +56,8 @@ export interface EmulatorOptions {
   clock?: Clock;
   /** Where functions' console.log/error go; default the process console. */
   functionConsole?: { log(...args: unknown[]): void; error(...args: unknown[]): void };
+  /** The Admin API's secrets store (in memory); tests pass one to check what deploy set. */
+  adminSecrets?: AdminSecretStore;
 }
 
 export interface Emulator {
@@ -173,7 +176,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     store.onChange(saveAfterChange);
   }
 
-  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: appInfo.name });
+  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: appInfo.name, secrets: options.adminSecrets });
   const clientApi = createClientApi({
     state,
     clientAppId,

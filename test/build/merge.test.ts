@@ -144,6 +144,7 @@ describe("mergeInto a pulled app", () => {
       updated: ["functions/config.json"],
       removed: [],
       unchanged: [],
+      kept: [],
     });
   });
 
@@ -151,7 +152,7 @@ describe("mergeInto a pulled app", () => {
     mergeInto(built, target, { version: "0.1.0" });
     const text = fs.readFileSync(path.join(target, MANIFEST_FILE), "utf8");
     expect(text.endsWith("}\n")).toBe(true);
-    expect(text).toContain('\n  "manifestVersion": 1,\n');
+    expect(text).toContain('\n  "manifestVersion": 2,\n');
     expect(JSON.parse(text)).toMatchObject({
       bundleVersion: "0.1.0",
       contentHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
@@ -159,6 +160,12 @@ describe("mergeInto a pulled app", () => {
       values: ["adminApiPrivateKey", "adminApiPublicKey"],
       triggers: ["purgePendingUsersDaily"],
     });
+    // A hash for every file and functions/config.json entry the bundle wrote.
+    const files = (JSON.parse(text) as { files: Record<string, string[]> }).files;
+    expect(Object.keys(files).sort()).toEqual(
+      [...[...OURS].filter((f) => f !== "functions/config.json" && f !== MANIFEST_FILE), ...OUR_FUNCTIONS.map((f) => `functions/config.json#${f.name}`)].sort(),
+    );
+    for (const hashes of Object.values(files)) expect(hashes).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
   });
 
   test("a second run gives the same tree and reports everything unchanged", () => {
@@ -321,5 +328,201 @@ describe("mergeInto: bad input", () => {
     });
     expectRefused(() => mergeInto(built, target), '"../escape"', "not a safe file name");
     expect(fs.existsSync(path.join(target, "..", "escape.js"))).toBe(false);
+  });
+});
+
+/** Every file under `dir`, with its bytes, not following links (hashTree reads through them). */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      const full = path.join(dir, child);
+      if (entry.isSymbolicLink()) files[child] = `link -> ${fs.readlinkSync(full)}`;
+      else if (entry.isDirectory()) walk(child);
+      else files[child] = fs.readFileSync(full, "utf8");
+    }
+  };
+  walk("");
+  return files;
+}
+
+describe("mergeInto: symbolic links", () => {
+  let outside: string;
+
+  beforeEach(() => {
+    outside = path.join(work, "outside");
+    writeTree(outside, { "values/keep.json": `{"name":"keep","value":1}`, "functions/keep.js": "keep", "triggers/keep.json": "{}", "secret.json": "outside file" });
+  });
+
+  function expectNothingChanged(action: () => unknown, ...fragments: string[]): void {
+    const before = { target: snapshot(target), outside: snapshot(outside) };
+    expectRefused(action, ...fragments);
+    expect({ target: snapshot(target), outside: snapshot(outside) }).toEqual(before);
+  }
+
+  test.each(["values", "functions", "triggers"])("a symlinked %s/ folder is refused, naming it, and nothing is written on either side", (folder) => {
+    fs.rmSync(path.join(target, folder), { recursive: true, force: true });
+    fs.symlinkSync(path.join(outside, folder), path.join(target, folder));
+    for (const force of [false, true]) {
+      expectNothingChanged(() => mergeInto(built, target, { force }), path.join(fs.realpathSync(target), folder), "symbolic link", "Nothing was written");
+    }
+  });
+
+  test("a symlinked functions/config.json or manifest is refused", () => {
+    fs.renameSync(path.join(target, "functions/config.json"), path.join(outside, "config.json"));
+    fs.symlinkSync(path.join(outside, "config.json"), path.join(target, "functions/config.json"));
+    expectNothingChanged(() => mergeInto(built, target), "functions/config.json", "symbolic link");
+
+    fs.rmSync(path.join(target, "functions/config.json"));
+    fs.symlinkSync(path.join(outside, "secret.json"), path.join(target, MANIFEST_FILE));
+    expectNothingChanged(() => mergeInto(built, target, { force: true }), MANIFEST_FILE, "symbolic link");
+  });
+
+  test("a symlinked value file with the bundle's name is a collision, and with --force still refused", () => {
+    fs.symlinkSync(path.join(outside, "secret.json"), path.join(target, "values/adminApiPublicKey.json"));
+    expectNothingChanged(() => mergeInto(built, target), 'value "adminApiPublicKey" (values/adminApiPublicKey.json, a symbolic link)', "--force");
+    expectNothingChanged(() => mergeInto(built, target, { force: true }), path.join(fs.realpathSync(target), "values/adminApiPublicKey.json"), "symbolic link");
+  });
+
+  test("a symlinked function file with the bundle's name is a collision, even when the link is dangling", () => {
+    fs.symlinkSync(path.join(outside, "nowhere.js"), path.join(target, "functions/deleteCurrentUser.js"));
+    expectNothingChanged(() => mergeInto(built, target), 'function "deleteCurrentUser" (functions/deleteCurrentUser.js, a symbolic link)');
+    expect(fs.existsSync(path.join(outside, "nowhere.js"))).toBe(false);
+  });
+
+  test("a link elsewhere in the app (not on the bundle's paths) is left alone", () => {
+    fs.symlinkSync(path.join(outside, "secret.json"), path.join(target, "auth", "linked.json"));
+    mergeInto(built, target);
+    expect(fs.readlinkSync(path.join(target, "auth", "linked.json"))).toBe(path.join(outside, "secret.json"));
+  });
+
+  test("the app directory itself may be a link: it is the directory the user named", () => {
+    const link = path.join(work, "app-link");
+    fs.symlinkSync(target, link);
+    mergeInto(built, link);
+    expect(fs.existsSync(path.join(target, "functions/deleteCurrentUser.js"))).toBe(true);
+  });
+});
+
+describe("mergeInto: the manifest's content hashes", () => {
+  /** The manifest as written, with its lists replaced. */
+  function editManifest(edit: (manifest: Record<string, any>) => void): void {
+    const file = path.join(target, MANIFEST_FILE);
+    const manifest = readJson(file) as Record<string, any>;
+    edit(manifest);
+    fs.writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
+  test("a hand-edited manifest cannot make it delete the user's own function, value or trigger", () => {
+    mergeInto(built, target);
+    editManifest((m) => {
+      m.functions.push("legacyReport");
+      m.values.push("supportEmail");
+      m.triggers.push("nightlyReport");
+    });
+    const theirs = ["functions/legacyReport.js", "values/supportEmail.json", "triggers/nightlyReport.json"];
+    const before = Object.fromEntries(theirs.map((f) => [f, fs.readFileSync(path.join(target, f), "utf8")]));
+
+    const report = mergeInto(built, target);
+
+    for (const file of theirs) expect(fs.readFileSync(path.join(target, file), "utf8")).toBe(before[file]);
+    expect(report.removed).toEqual([]);
+    expect(report.kept.map((k) => k.entry).sort()).toEqual(['function "legacyReport"', 'trigger "nightlyReport"', 'value "supportEmail"']);
+    expect(report.kept.find((k) => k.entry === 'value "supportEmail"')?.reason).toContain("values/supportEmail.json: it changed since the bundle wrote it");
+    expect((readJson(path.join(target, "functions/config.json")) as Array<{ name: string }>).map((e) => e.name)).toContain("legacyReport");
+    // No longer claimed: the manifest lists the bundle's own names only.
+    expect(readJson(path.join(target, MANIFEST_FILE))).toMatchObject({ functions: ["deleteCurrentUser", "purgePendingUsers"], values: ["adminApiPrivateKey", "adminApiPublicKey"] });
+  });
+
+  test("a hand-edited manifest cannot make it overwrite the user's function of the bundle's name", () => {
+    writeTree(target, {
+      "functions/config.json": `${JSON.stringify([...(JSON.parse(PULLED_CONFIG) as unknown[]), { name: "deleteCurrentUser", private: true }], null, 4)}\n`,
+      "functions/deleteCurrentUser.js": "exports = function () { return 'theirs'; };",
+      [MANIFEST_FILE]: { manifestVersion: 2, functions: ["deleteCurrentUser"], values: [], triggers: [], files: {} },
+    });
+    const before = hashTree(target);
+    expectRefused(
+      () => mergeInto(built, target),
+      `function "deleteCurrentUser", listed in ${MANIFEST_FILE} but functions/deleteCurrentUser.js: `,
+      "functions/config.json#deleteCurrentUser",
+      "--force",
+    );
+    expect(hashTree(target)).toEqual(before);
+  });
+
+  test("an entry the user changed after the bundle wrote it is kept when the bundle drops it, saying why", () => {
+    mergeInto(built, target);
+    fs.appendFileSync(path.join(target, "functions/purgePendingUsers.js"), "// my change\n");
+    fs.rmSync(built, { recursive: true });
+    writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
+
+    const report = mergeInto(built, target);
+
+    expect(fs.readFileSync(path.join(target, "functions/purgePendingUsers.js"), "utf8")).toContain("// my change");
+    expect((readJson(path.join(target, "functions/config.json")) as Array<{ name: string }>).map((e) => e.name)).toContain("purgePendingUsers");
+    expect(report.kept).toEqual([{ entry: 'function "purgePendingUsers"', reason: expect.stringContaining("functions/purgePendingUsers.js: it changed since the bundle wrote it") }]);
+    // The unchanged trigger is the bundle's and goes.
+    expect(report.removed).toEqual(["triggers/purgePendingUsersDaily.json"]);
+  });
+
+  test("reformatting a JSON file (as a pull may) keeps it the bundle's", () => {
+    mergeInto(built, target);
+    const file = path.join(target, "values/adminApiPublicKey.json");
+    fs.writeFileSync(file, JSON.stringify(readJson(file), null, 4));
+    fs.rmSync(built, { recursive: true });
+    const smaller = builtApp();
+    delete smaller["values/adminApiPublicKey.json"];
+    writeTree(built, smaller);
+    expect(mergeInto(built, target).removed).toEqual(["values/adminApiPublicKey.json"]);
+  });
+
+  test("an older manifest without hashes: nothing it lists is removed or replaced without --force, and it says so", () => {
+    mergeInto(built, target);
+    editManifest((m) => {
+      m.manifestVersion = 1;
+      delete m.files;
+    });
+    fs.rmSync(built, { recursive: true });
+    writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
+    const before = hashTree(target);
+
+    expectRefused(() => mergeInto(built, target), "records no content hash", "--force");
+    expect(hashTree(target)).toEqual(before);
+
+    const report = mergeInto(built, target, { force: true });
+    expect(report.removed).toEqual([]);
+    expect(report.kept.map((k) => k.entry)).toEqual(['function "purgePendingUsers"', 'trigger "purgePendingUsersDaily"']);
+    expect(report.kept[0]!.reason).toContain("written by an older version");
+    expect(fs.existsSync(path.join(target, "functions/purgePendingUsers.js"))).toBe(true);
+    // Once taken over, the new manifest has hashes and plain runs go through.
+    expect(mergeInto(built, target).unchanged).toContain("functions/deleteCurrentUser.js");
+  });
+});
+
+describe("mergeInto: triggers in either form", () => {
+  const FORMS = {
+    "event_processors.FUNCTION.config.function_name": { name: "mine", type: "SCHEDULED", config: { schedule: "0 * * * *" }, event_processors: { FUNCTION: { config: { function_name: "purgePendingUsers" } } } },
+    "top-level function_name": { name: "mine", type: "SCHEDULED", config: { schedule: "0 * * * *" }, function_name: "purgePendingUsers" },
+  };
+
+  test.each(Object.keys(FORMS))("a trigger of the user's calling a function the bundle drops (%s) stops the install", (form) => {
+    mergeInto(built, target);
+    writeTree(target, { "triggers/mine.json": FORMS[form as keyof typeof FORMS] });
+    fs.rmSync(built, { recursive: true });
+    writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
+    const before = hashTree(target);
+
+    expectRefused(() => mergeInto(built, target), 'triggers/mine.json calls "purgePendingUsers"', "Nothing was written");
+    expect(hashTree(target)).toEqual(before);
+  });
+
+  test("the bundle's own trigger in the platform's export form is recognised by name and replaced", () => {
+    mergeInto(built, target);
+    const file = path.join(target, "triggers/purgePendingUsersDaily.json");
+    const exported = { name: "purgePendingUsersDaily", type: "SCHEDULED", config: { schedule: "0 3 * * *" }, event_processors: { FUNCTION: { config: { function_name: "purgePendingUsers" } } }, disabled: false };
+    writeTree(built, { "triggers/purgePendingUsersDaily.json": exported });
+    expect(mergeInto(built, target).updated).toContain("triggers/purgePendingUsersDaily.json");
+    expect(readJson(file)).toEqual(exported);
   });
 });
