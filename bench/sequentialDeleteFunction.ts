@@ -1,13 +1,12 @@
 /**
  * Benchmark only, never deployed: deleteCurrentUser's work with every step run strictly one after
  * another. Same login first, same cleanup rules (one at a time instead of together), same account
- * delete with the same status checks, same final pass (one rule at a time), same log lines, the
- * same receipt. bench/benchApp.ts bundles it with build/build.ts's buildApp, exactly as the real
- * functions are built.
+ * delete with the same status checks, same final pass (one rule at a time), then the session's
+ * logout, the same log lines, the same receipt. bench/benchApp.ts bundles it with build/build.ts's
+ * buildApp, exactly as the real functions are built.
  */
 import { connectAdminApi } from "../lib/adminApi";
 import { applyRule, type RuleOutcome } from "../lib/cleanup";
-import { describeRule } from "../lib/cleanupPlan";
 import { requireNoArguments, requireSignedInUser } from "../lib/callers";
 import { readConfig } from "../lib/config";
 import { defineFunction } from "../lib/functionMeta";
@@ -27,18 +26,19 @@ export default async function sequentialDelete(...args: unknown[]) {
   const admin = await connectAdminApi(context.http, config.adminApi);
   const first: RuleOutcome[] = [];
   for (const rule of config.cleanupRules) {
-    const documents = await applyRule(data, rule, userId);
-    logs.cleanupRuleDone(FN, "first", describeRule(rule), rule.action, documents);
-    first.push({ rule: describeRule(rule), action: rule.action, documents });
+    const outcome = await applyRule(data, rule, userId);
+    logs.cleanupRuleDone(FN, "first", outcome);
+    first.push(outcome);
   }
   const account = await admin.deleteUser(userId);
   logs.accountDeleted(FN, userId, account);
   const cleanup: RuleOutcome[] = [];
   for (const [i, rule] of config.cleanupRules.entries()) {
-    const documents = await applyRule(data, rule, userId);
-    logs.cleanupRuleDone(FN, "final", describeRule(rule), rule.action, documents);
-    cleanup.push({ ...first[i], documents: first[i].documents + documents });
+    const outcome = await applyRule(data, rule, userId);
+    logs.cleanupRuleDone(FN, "final", outcome);
+    cleanup.push({ ...first[i], documents: first[i].documents + outcome.documents, detached: first[i].detached + outcome.detached });
   }
-  logs.deletionFinished(FN, userId, cleanup.reduce((sum, c) => sum + c.documents, 0));
+  await admin.closeSession();
+  logs.deletionFinished(FN, userId, cleanup.reduce((sum, c) => sum + c.documents, 0), cleanup.reduce((sum, c) => sum + c.detached, 0));
   return { userId, account, cleanup, deletedBy: "self", finishedAt: new Date().toISOString() };
 }

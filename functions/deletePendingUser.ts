@@ -3,7 +3,7 @@
  * Client: `await user.functions.deletePendingUser(email)`. Its argument is an email, so it is kept out of logs.
  */
 import { authorizeAdminCall } from "../lib/adminActions";
-import { connectAdminApi } from "../lib/adminApi";
+import { withAdminApi } from "../lib/adminApi";
 import { emailArgument } from "../lib/callers";
 import { defineFunction } from "../lib/functionMeta";
 import { logs } from "../lib/logs";
@@ -14,8 +14,7 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function deletePendingUser(...args: unknown[]) {
   const { adminId, arg: email, config } = authorizeAdminCall({ fn: FN, args, argNames: ["email"], parse: (fn, a) => emailArgument(fn, a[0]) });
-  const client = await connectAdminApi(context.http, config.adminApi);
-  const outcome = await client.deletePendingUser(email);
+  const outcome = await withAdminApi(FN, context.http, config.adminApi, (client) => client.deletePendingUser(email));
   logs.adminAction(FN, adminId, outcome === "deleted" ? "deleted a pending registration" : "found no pending registration", "(email withheld)");
   return { pendingRegistration: outcome };
 }

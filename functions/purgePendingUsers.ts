@@ -3,12 +3,12 @@
  * pendingUserMaxAgeDays, 50 a page, with bounded concurrency and a time budget; a run cut short
  * resumes on the next run after the last page it finished.
  */
-import { connectAdminApi, type PendingUser } from "../lib/adminApi";
-import { listSource, runPool, timeBudget } from "../lib/batch";
-import { readConfig } from "../lib/config";
+import { withAdminApi, type AdminApiClient, type PendingUser } from "../lib/adminApi";
+import { listSource, runPool, timeBudget, type Budget } from "../lib/batch";
+import { readConfig, type BundleConfig } from "../lib/config";
 import { messageOf } from "../lib/errors";
 import { defineFunction } from "../lib/functionMeta";
-import { jobState } from "../lib/jobState";
+import { jobState, type JobState } from "../lib/jobState";
 import { logs } from "../lib/logs";
 
 const FN = "purgePendingUsers";
@@ -27,8 +27,24 @@ export default async function purgePendingUsers() {
   const cutoff = Date.now() - config.pendingUserMaxAgeDays * DAY_MS;
   const state = jobState(config, FN);
   // Reading the resume point is harmless, so it overlaps the login.
-  const [client, resumedAfter] = await Promise.all([connectAdminApi(context.http, config.adminApi), state.load()]);
+  const loading = state.load();
+  loading.catch(() => undefined); // handled when awaited inside
+  return withAdminApi(FN, context.http, config.adminApi, async (client, closeSession) =>
+    purge(client, { config, budget, cutoff, state, resumedAfter: await loading, closeSession }),
+  );
+}
 
+interface PurgeRun {
+  config: BundleConfig;
+  budget: Budget;
+  cutoff: number;
+  state: JobState;
+  resumedAfter: string | undefined;
+  closeSession: () => Promise<void>;
+}
+
+async function purge(client: AdminApiClient, run: PurgeRun) {
+  const { config, budget, cutoff, state, resumedAfter } = run;
   let page = await client.listPendingUsers(resumedAfter);
   let scanned = 0;
   let deleted = 0;
@@ -60,6 +76,8 @@ export default async function purgePendingUsers() {
     page = await nextPage;
   }
   const complete = page.length === 0;
+  // No Admin API request is left: the logout travels alongside the last saves.
+  void run.closeSession();
   await saving;
   if (complete) await state.save(undefined);
   logs.batchProgress(FN, `scanned ${scanned}, deleted ${deleted}, ${failures.length} failed, ${complete ? "complete" : "stopped at the time budget; the next run resumes"}`);

@@ -1,9 +1,9 @@
 /**
  * Deleting an account and everything it owns, in an order where any failure can be retried to
  * completion: log in (so a wrong key touches nothing), clean up, delete the account, clean up once
- * more for anything written meanwhile, then record an audit entry.
+ * more for anything written meanwhile (while the Admin API session is closed), then record an audit entry.
  */
-import { connectAdminApi, type DeleteOutcome } from "./adminApi";
+import { connectAdminApi, sessionCloser, type DeleteOutcome } from "./adminApi";
 import { applyPlan, type RuleOutcome } from "./cleanup";
 import type { BundleConfig } from "./config";
 import { isConfigError, messageOf } from "./errors";
@@ -13,7 +13,7 @@ export interface DeletionReceipt {
   userId: string;
   /** "deleted" now, or "alreadyGone" when an earlier call had deleted the account. */
   account: DeleteOutcome;
-  /** Documents handled per rule, both passes added up. */
+  /** Documents handled per rule (deleted or anonymized, and detached from shared ones), both passes added up. */
   cleanup: RuleOutcome[];
   deletedBy: "self" | "admin";
   finishedAt: string;
@@ -56,26 +56,39 @@ export async function deleteAccountAndData(request: DeletionRequest): Promise<De
   logs.deletionStarted(fn, userId, actor);
 
   const admin = await step(fn, "login", () => connectAdminApi(context.http, config.adminApi), RETRY_BEFORE);
-  const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, userId),
-    "Rules that succeeded are done; calling again completes the rest, and the account is kept until then.");
-  const account = await step(fn, "deleteAccount", () => admin.deleteUser(userId), "The user's data is cleaned up; calling again deletes the account.");
-  logs.accountDeleted(fn, userId, account);
-  const final = await step(fn, "finalCleanup", () => applyPlan(fn, "final", data, config.cleanupRules, userId), RETRY_AFTER);
+  const closeSession = sessionCloser(fn, admin);
+  try {
+    const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, userId),
+      "Rules that succeeded are done; calling again completes the rest, and the account is kept until then.");
+    const account = await step(fn, "deleteAccount", () => admin.deleteUser(userId), "The user's data is cleaned up; calling again deletes the account.");
+    logs.accountDeleted(fn, userId, account);
+    // The Admin API's work is done: its logout travels alongside the final pass, not after it.
+    void closeSession();
+    const final = await step(fn, "finalCleanup", () => applyPlan(fn, "final", data, config.cleanupRules, userId), RETRY_AFTER);
+    const receipt = receiptOf(userId, account, first, final, actor);
+    if (config.auditCollection) {
+      const audit = config.auditCollection;
+      await step(fn, "audit", () => writeAuditRecord(data, audit, receipt, actor), RETRY_AFTER);
+    }
+    logs.deletionFinished(fn, userId, total(receipt.cleanup, "documents"), total(receipt.cleanup, "detached"));
+    return receipt;
+  } finally {
+    await closeSession();
+  }
+}
 
-  const cleanup = first.map((outcome, i) => ({ ...outcome, documents: outcome.documents + final[i].documents }));
-  const receipt: DeletionReceipt = {
+function receiptOf(userId: string, account: DeleteOutcome, first: RuleOutcome[], final: RuleOutcome[], actor: string): DeletionReceipt {
+  return {
     userId,
     account,
-    cleanup,
+    cleanup: first.map((outcome, i) => ({ ...outcome, documents: outcome.documents + final[i].documents, detached: outcome.detached + final[i].detached })),
     deletedBy: actor === "self" ? "self" : "admin",
     finishedAt: new Date().toISOString(),
   };
-  if (config.auditCollection) {
-    const audit = config.auditCollection;
-    await step(fn, "audit", () => writeAuditRecord(data, audit, receipt, actor), RETRY_AFTER);
-  }
-  logs.deletionFinished(fn, userId, cleanup.reduce((sum, c) => sum + c.documents, 0));
-  return receipt;
+}
+
+function total(outcomes: RuleOutcome[], key: "documents" | "detached"): number {
+  return outcomes.reduce((sum, outcome) => sum + outcome[key], 0);
 }
 
 /**

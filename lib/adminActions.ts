@@ -1,8 +1,8 @@
 /**
  * The shared shape of the admin functions: read configuration, deny anyone who is not an account
- * admin, validate the arguments, log in, act, and return a receipt.
+ * admin, validate the arguments, log in, act, close the Admin API session, and return a receipt.
  */
-import { connectAdminApi, type AdminApiClient } from "./adminApi";
+import { withAdminApi, type AdminApiClient } from "./adminApi";
 import { requireAccountAdmin, requireArgumentCount } from "./callers";
 import { readConfig, type BundleConfig } from "./config";
 import { logs } from "./logs";
@@ -30,8 +30,7 @@ export async function runAdminUserAction(
   act: (client: AdminApiClient, userId: string) => Promise<void>,
 ): Promise<{ userId: string; action: string }> {
   const { adminId, arg: userId, config } = authorizeAdminCall(call);
-  const client = await connectAdminApi(context.http, config.adminApi);
-  await act(client, userId);
+  await withAdminApi(call.fn, context.http, config.adminApi, (client) => act(client, userId));
   logs.adminAction(call.fn, adminId, action, userId);
   return { userId, action };
 }

@@ -4,7 +4,8 @@
  */
 import type { AdminApiConfig } from "./config";
 import { adminRequest } from "./adminRequest";
-import { ConfigError, isAdminApiError } from "./errors";
+import { ConfigError, isAdminApiError, messageOf } from "./errors";
+import { logs } from "./logs";
 
 /** Schema User, the fields this bundle reads. */
 export interface AdminUser {
@@ -28,11 +29,18 @@ export interface PendingUser {
 /** What a delete did: removed the user, or found it already gone (a retried call). */
 export type DeleteOutcome = "deleted" | "alreadyGone";
 
+/** What adminLogin answers: the access token for requests, the refresh token that ends the session. */
+export interface AdminSession {
+  accessToken: string;
+  /** Absent only when the server sent none: then there is no session to close. */
+  refreshToken?: string;
+}
+
 /**
- * Logs in with the API key pair and returns an access token.
+ * Logs in with the API key pair and returns the session's tokens.
  * A refused key is a configuration error that names the values to check.
  */
-export async function adminLogin(http: AppServicesHttp, config: AdminApiConfig): Promise<string> {
+export async function adminLogin(http: AppServicesHttp, config: AdminApiConfig): Promise<AdminSession> {
   try {
     const { json } = await adminRequest(http, {
       operation: "adminLogin",
@@ -41,11 +49,12 @@ export async function adminLogin(http: AppServicesHttp, config: AdminApiConfig):
       body: { username: config.publicKey, apiKey: config.privateKey },
       ok: [200],
     });
-    const token = (json as { access_token?: unknown } | undefined)?.access_token;
+    const body = (json ?? {}) as { access_token?: unknown; refresh_token?: unknown };
+    const token = body.access_token;
     if (typeof token !== "string" || !token) {
       throw new ConfigError(`Admin API login at ${config.baseUrl} answered 200 without an access_token: check that the value adminApiBaseUrl points at the App Services Admin API (…/api/admin/v3.0).`);
     }
-    return token;
+    return { accessToken: token, refreshToken: typeof body.refresh_token === "string" && body.refresh_token ? body.refresh_token : undefined };
   } catch (error) {
     if (isAdminApiError(error) && (error.status === 401 || error.status === 403)) {
       throw new ConfigError(
@@ -69,10 +78,13 @@ export interface AdminApiClient {
   deletePendingUser(email: string): Promise<DeleteOutcome>;
   /** Throws a ConfigError unless the configured group and app exist: guards anything that acts on a 404. */
   assertAppExists(): Promise<void>;
+  /** Ends the session this client logged in with (adminDeleteSession, with the refresh token); its tokens stop working. */
+  closeSession(): Promise<void>;
 }
 
-/** A client over an access token from adminLogin. */
-export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConfig, accessToken: string): AdminApiClient {
+/** A client over the session from adminLogin. */
+export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConfig, session: AdminSession): AdminApiClient {
+  const { accessToken, refreshToken } = session;
   const appUrl = `${config.baseUrl}/groups/${encodeURIComponent(config.groupId)}/apps/${encodeURIComponent(config.appId)}`;
   const call = (operation: string, method: "get" | "put" | "delete", path: string, ok: number[]) =>
     adminRequest(http, { operation, method, url: `${appUrl}${path}`, token: accessToken, ok });
@@ -98,6 +110,10 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
 
   return {
     assertAppExists,
+    async closeSession() {
+      if (!refreshToken) return;
+      await adminRequest(http, { operation: "adminDeleteSession", method: "delete", url: `${config.baseUrl}/auth/session`, token: refreshToken, ok: [204] });
+    },
     async getUser(userId) {
       const { status, json } = await call("adminGetUser", "get", userPath(userId), [200, 404]);
       return status === 404 ? undefined : (json as AdminUser);
@@ -133,4 +149,36 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
 /** Logs in once and returns a client: what every function that manages users starts with. */
 export async function connectAdminApi(http: AppServicesHttp, config: AdminApiConfig): Promise<AdminApiClient> {
   return createAdminApiClient(http, config, await adminLogin(http, config));
+}
+
+/**
+ * Closing a client's session, best effort: the returned function sends the request once (a second
+ * call waits for the same one) and never rejects, so it can never fail work already done; a
+ * failure is logged, and the session then ends when its refresh token expires.
+ */
+export function sessionCloser(fn: string, client: AdminApiClient): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing = closing || client.closeSession().catch((error: unknown) => logs.adminSessionNotClosed(fn, messageOf(error)));
+    return closing;
+  };
+}
+
+/**
+ * Logs in, runs `work`, and closes the session before returning, whether `work` succeeded or not.
+ * `work` gets the closer too, to start the logout alongside its own last request.
+ */
+export async function withAdminApi<T>(
+  fn: string,
+  http: AppServicesHttp,
+  config: AdminApiConfig,
+  work: (client: AdminApiClient, closeSession: () => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const client = await connectAdminApi(http, config);
+  const close = sessionCloser(fn, client);
+  try {
+    return await work(client, close);
+  } finally {
+    await close();
+  }
 }

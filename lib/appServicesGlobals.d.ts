@@ -48,7 +48,8 @@ declare global {
     findOne(query?: object, projection?: object): Promise<Record<string, unknown> | null>;
     insertOne(doc: object): Promise<{ insertedId: unknown }>;
     updateOne(filter: object, update: object, options?: { upsert?: boolean }): Promise<{ matchedCount: number; modifiedCount: number }>;
-    updateMany(filter: object, update: object, options?: { upsert?: boolean }): Promise<{ matchedCount: number; modifiedCount: number }>;
+    /** arrayFilters as in MongoDB's updateMany (the realm SDKs' MongoDB.UpdateOptions carry it too). */
+    updateMany(filter: object, update: object, options?: { upsert?: boolean; arrayFilters?: object[] }): Promise<{ matchedCount: number; modifiedCount: number }>;
     deleteMany(filter: object): Promise<{ deletedCount: number }>;
     aggregate(pipeline: object[]): AppServicesCursor<Record<string, unknown>>;
   }

@@ -1,8 +1,9 @@
 /**
- * Applies the cleanup plan to one owner's documents. Each rule is a single idempotent write
- * (deleteMany or updateMany matching only the owner field), so a retry finishes what a failure left.
+ * Applies the cleanup plan to one owner's documents. Each rule sends a fixed handful of idempotent
+ * writes (cleanupOperations.ts), all at once, however many documents match, so a retry finishes what
+ * a failure left.
  */
-import { isObjectIdHex } from "./ids";
+import { cleanupOperations, type CleanupOperation } from "./cleanupOperations";
 import { describeRule, type CleanupRule } from "./cleanupPlan";
 import { DataCleanupError, messageOf } from "./errors";
 import { logs } from "./logs";
@@ -10,28 +11,29 @@ import { logs } from "./logs";
 export interface RuleOutcome {
   rule: string;
   action: CleanupRule["action"];
+  /** Documents the user owned alone: deleted or anonymized, as the rule's action says. */
   documents: number;
+  /** Documents shared with other owners: the user's id or own entry removed, the rest left as it was. */
+  detached: number;
 }
 
 type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
 
-/** Matches the owner id stored either as a string or as an ObjectId, and nothing else. */
-export function ownerFilter(rule: CleanupRule, ownerId: string): Record<string, unknown> {
-  const forms: unknown[] = [ownerId];
-  if (isObjectIdHex(ownerId)) forms.push(new BSON.ObjectId(ownerId));
-  return { [rule.ownerField]: { $in: forms } };
+export async function applyRule(data: DataSource, rule: CleanupRule, ownerId: string): Promise<RuleOutcome> {
+  const collection = data.db(rule.database).collection(rule.collection);
+  const operations = cleanupOperations(rule, ownerId);
+  const counts = await Promise.all(operations.map((operation) => send(collection, operation)));
+  const outcome: RuleOutcome = { rule: describeRule(rule), action: rule.action, documents: 0, detached: 0 };
+  operations.forEach((operation, i) => {
+    outcome[operation.counts] += counts[i];
+  });
+  return outcome;
 }
 
-export async function applyRule(data: DataSource, rule: CleanupRule, ownerId: string): Promise<number> {
-  const collection = data.db(rule.database).collection(rule.collection);
-  const filter = ownerFilter(rule, ownerId);
-  if (rule.action === "delete") return (await collection.deleteMany(filter)).deletedCount;
-  const unset: Record<string, ""> = {};
-  for (const field of rule.unset) unset[field] = "";
-  if (!(rule.ownerField in rule.set)) unset[rule.ownerField] = "";
-  const update: Record<string, unknown> = { $unset: unset };
-  if (Object.keys(rule.set).length > 0) update.$set = rule.set;
-  return (await collection.updateMany(filter, update)).modifiedCount;
+async function send(collection: AppServicesCollection, operation: CleanupOperation): Promise<number> {
+  if (operation.kind === "deleteMany") return (await collection.deleteMany(operation.filter)).deletedCount;
+  const options = operation.arrayFilters ? { arrayFilters: operation.arrayFilters } : undefined;
+  return (await collection.updateMany(operation.filter, operation.update as object, options)).modifiedCount;
 }
 
 /**
@@ -45,8 +47,8 @@ export async function applyPlan(fn: string, pass: string, data: DataSource, rule
   settled.forEach((result, i) => {
     const rule = rules[i];
     if (result.status === "fulfilled") {
-      outcomes.push({ rule: describeRule(rule), action: rule.action, documents: result.value });
-      logs.cleanupRuleDone(fn, pass, describeRule(rule), rule.action, result.value);
+      outcomes.push(result.value);
+      logs.cleanupRuleDone(fn, pass, result.value);
     } else {
       failures.push(`${describeRule(rule)}: ${messageOf(result.reason)}`);
     }

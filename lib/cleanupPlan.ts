@@ -98,7 +98,7 @@ function parseAnonymize(
   if (!Array.isArray(unset) || !unset.every((f) => typeof f === "string")) return `${where} "unset" must be an array of field paths.`;
   const paths = [...Object.keys(set), ...unset];
   for (const path of paths) {
-    const problem = fieldPathProblem(path, `field ${JSON.stringify(path)}`);
+    const problem = fieldPathProblem(path, "field");
     if (problem) return `${where} ${problem}`;
   }
   for (let i = 0; i < paths.length; i++) {
@@ -110,7 +110,7 @@ function parseAnonymize(
     return `${where} an "anonymize" rule needs "set" or "unset" listing the personal fields to replace or remove (the owner field is always removed).`;
   }
   const ownerCovered = paths.some((p) => overlaps(p, ownerField));
-  if (ownerCovered && !(ownerField in set)) {
+  if (ownerCovered && !hasOwn(set, ownerField)) {
     return `${where} "${ownerField}" is the owner field: it is removed anyway; to keep a placeholder, name it in "set" only.`;
   }
   return { database, collection, ownerField, action: "anonymize", set, unset: unset as string[] };
@@ -121,10 +121,22 @@ function overlaps(a: string, b: string): boolean {
   return a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
 }
 
+/**
+ * Segments that name an object's prototype machinery rather than a stored field: "__proto__" once
+ * passed validation and matched every document (issue 10), so a path holding one is refused.
+ */
+const RESERVED_SEGMENTS = ["__proto__", "constructor", "prototype"];
+
+/** Why a field path is not a plain dotted path of stored fields, or undefined when it is. */
 function fieldPathProblem(path: unknown, label: string, allowId = false): string | undefined {
   if (typeof path !== "string" || path.length === 0) return `${label} must be a non-empty field path such as "owner_id" or "meta.owner".`;
-  if (path.split(".").some((part) => part.length === 0 || part.startsWith("$"))) {
-    return `${label} ${JSON.stringify(path)} is not a valid field path: no empty segments, no segment starting with "$".`;
+  const segments = path.split(".");
+  if (segments.some((part) => part.length === 0 || part.startsWith("$"))) {
+    return `${label} ${JSON.stringify(path)} is not a plain field path: no empty segments, no segment starting with "$".`;
+  }
+  const reserved = segments.find((part) => RESERVED_SEGMENTS.includes(part));
+  if (reserved !== undefined) {
+    return `${label} ${JSON.stringify(path)} is not a plain field path: the segment ${JSON.stringify(reserved)} is refused (${RESERVED_SEGMENTS.join(", ")} name JavaScript object internals, not stored fields); rename the field.`;
   }
   if (!allowId && (path === "_id" || path.startsWith("_id."))) return `${label} cannot be "_id": documents keep their _id.`;
   return undefined;
@@ -132,6 +144,11 @@ function fieldPathProblem(path: unknown, label: string, allowId = false): string
 
 function isName(value: unknown, allowDots = false): value is string {
   return typeof value === "string" && value.length > 0 && !/[$/\\\s"]/.test(value) && (allowDots || !value.includes("."));
+}
+
+/** An own key only: `in` would also find inherited names such as "constructor". */
+export function hasOwn(object: Record<string, unknown>, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(object, key);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -23,7 +23,10 @@ export interface AdminApiErrorDetails {
   /** The Admin API operation, as named in the OpenAPI spec (e.g. "adminDeleteUser"). */
   operation: string;
   method: string;
-  /** The request URL. It never holds a credential: keys travel in bodies, tokens in headers. */
+  /**
+   * The request URL with its personal segments redacted (adminRequest.ts builds every AdminApiError).
+   * It never holds a credential: keys travel in bodies, tokens in headers.
+   */
   url: string;
   /** The HTTP status, or 0 when no answer came (connection refused, dropped, timed out). */
   status: number;

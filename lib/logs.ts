@@ -10,14 +10,14 @@ export const logs = {
   deletionStarted(fn: string, userId: string, actor: string): void {
     line(fn, `deleting user ${userId} (actor: ${actor})`);
   },
-  cleanupRuleDone(fn: string, pass: string, rule: string, action: string, count: number): void {
-    line(fn, `${pass} pass: ${action} ${count} document(s) in ${rule}`);
+  cleanupRuleDone(fn: string, pass: string, outcome: { rule: string; action: string; documents: number; detached: number }): void {
+    line(fn, `${pass} pass: ${outcome.action} ${outcome.documents} document(s), detached from ${outcome.detached} shared, in ${outcome.rule}`);
   },
   accountDeleted(fn: string, userId: string, outcome: string): void {
     line(fn, outcome === "deleted" ? `account ${userId} deleted` : `account ${userId} was already gone`);
   },
-  deletionFinished(fn: string, userId: string, documents: number): void {
-    line(fn, `user ${userId} deleted with ${documents} document(s) cleaned up`);
+  deletionFinished(fn: string, userId: string, documents: number, detached: number): void {
+    line(fn, `user ${userId} deleted with ${documents} document(s) cleaned up and ${detached} shared document(s) detached`);
   },
   stepFailed(fn: string, step: string, message: string): void {
     console.error(`[${fn}] step "${step}" failed: ${message}`);
@@ -27,6 +27,9 @@ export const logs = {
   },
   adminAction(fn: string, actorId: string, action: string, target: string): void {
     line(fn, `admin ${actorId} ${action} ${target}`);
+  },
+  adminSessionNotClosed(fn: string, message: string): void {
+    console.error(`[${fn}] the Admin API session could not be closed (it expires by itself): ${message}`);
   },
   batchProgress(fn: string, message: string): void {
     line(fn, message);

@@ -12,6 +12,7 @@ import { BSONRegExp, Double, EJSON, Int32, Long, ObjectId } from "bson";
 import { Aggregator, Query, updateOne as mingoUpdateOne } from "mingo";
 import type { Modifier, PipelineStage } from "mingo/updater";
 import type { FaultPlan } from "../faults";
+import { resolveArrayFilters } from "./arrayFilters";
 
 export type Document = Record<string, unknown>;
 /** `{ field: 1 | -1 }`, applied in key order. */
@@ -456,9 +457,12 @@ function splitSetOnInsert(update: ParsedUpdate, inserting: boolean): ParsedUpdat
 /** Applies an update to a copy of `doc`; `condition` lets the positional `$` operator find its element. */
 function updatedCopy(doc: Document, update: ParsedUpdate, condition: Document, arrayFilters: Document[] | undefined) {
   const docs = [copyOf(doc)];
-  const modifier = update as Modifier<Document> | PipelineStage[];
+  // mingo refuses sibling paths under one array filter, which MongoDB allows: see arrayFilters.ts.
+  const resolved = resolveArrayFilters(docs[0], update, arrayFilters, MINGO_OPTIONS);
+  if (resolved && Object.keys(resolved).length === 0) return { doc, modified: false };
+  const modifier = (resolved ?? update) as Modifier<Document> | PipelineStage[];
   // cloneMode "deep": one update applied to many documents must not leave them sharing sub-objects.
-  const result = mingoUpdateOne(docs, condition, modifier, { arrayFilters, cloneMode: "deep" }, MINGO_OPTIONS);
+  const result = mingoUpdateOne(docs, condition, modifier, { arrayFilters: resolved ? undefined : arrayFilters, cloneMode: "deep" }, MINGO_OPTIONS);
   return { doc: docs[0], modified: result.modifiedCount > 0 };
 }
 

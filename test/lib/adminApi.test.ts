@@ -36,9 +36,10 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 describe("adminLogin", () => {
-  it("returns an access token for a valid key pair", async () => {
-    const token = await adminLogin(http, config);
-    expect(h.emulator.state.checkToken(token, "admin-access")).toMatchObject({ ok: true });
+  it("returns an access token and the session's refresh token for a valid key pair", async () => {
+    const session = await adminLogin(http, config);
+    expect(h.emulator.state.checkToken(session.accessToken, "admin-access")).toMatchObject({ ok: true });
+    expect(h.emulator.state.checkToken(session.refreshToken, "admin-refresh")).toMatchObject({ ok: true });
   });
 
   it("turns a refused key into a ConfigError naming the values, without the key", async () => {
@@ -113,8 +114,8 @@ describe("the Admin API client", () => {
   });
 
   it("never takes a 404 for 'already gone' when the app itself does not exist", async () => {
-    const token = await adminLogin(http, config);
-    const wrongApp = createAdminApiClient(http, { ...config, appId: "65f0c0de0000000000000eee" }, token);
+    const session = await adminLogin(http, config);
+    const wrongApp = createAdminApiClient(http, { ...config, appId: "65f0c0de0000000000000eee" }, session);
     const error = await rejection(wrongApp.deleteUser("65f0c0de0000000000000fff"));
     expect(isConfigError(error)).toBe(true);
     expect(error.message).toMatch(/no app 65f0c0de0000000000000eee in project/);
