@@ -4,7 +4,7 @@
  * and bad command-line arguments.
  */
 import * as http from "node:http";
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
 import { PortInUseError, startEmulator } from "../../emulator/server";
 import { parseCliArgs, DEFAULT_PORT } from "../../emulator/cli";
 import { ADMIN, CLIENT, anonLogin, call, callFunction, makeFixtureApp, startTestEmulator } from "../helpers/emulator";

@@ -3,7 +3,7 @@
  * profile, sessions, function calls in canonical EJSON, the built-in delete, and the call log.
  */
 import { EJSON, Long, ObjectId } from "bson";
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
 import {
   CLIENT,
   anonLogin,

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { StateFileError, writeFileAtomic } from "../../emulator/state";
+import { writeFileAtomic } from "../../emulator/data/atomicFile";
+import { StateFileError } from "../../emulator/data/stateFile";
 import { startEmulator } from "../../emulator/server";
 import { loadOrCreateSecrets } from "../../emulator/cli";
 import {

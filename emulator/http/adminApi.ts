@@ -5,9 +5,14 @@
  * operation's OpenAPI operationId, before anything is checked or changed.
  */
 import type { IncomingMessage } from "node:http";
-import type { FaultPlan } from "./faults";
-import { DOMAIN_ID, identitiesJson, type EmulatorState, type PendingRecord, type UserRecord } from "./state";
-import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
+import type { FaultPlan } from "../faults";
+import type { EmulatorState } from "../accounts/accountState";
+import { DOMAIN_ID, identitiesJson, type PendingRecord, type UserRecord } from "../accounts/records";
+import { accountHttpError } from "./accountErrors";
+import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { readJsonObject } from "./body";
+import { HttpError, empty, json, type Reply } from "./reply";
+import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
 
 export const ADMIN_API_PREFIX = "/api/admin/v3.0";
 /** The Admin API answers at most 50 users or pending users a page. */
@@ -154,7 +159,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     try {
       return json(201, userJson(await state.createEmailPasswordUser(email, password)));
     } catch (error) {
-      throw registrationError(error);
+      throw accountHttpError(error);
     }
   }
 

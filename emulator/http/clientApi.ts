@@ -3,24 +3,21 @@
  * (anon-user, local-userpass), registration, profile, session refresh and logout, function calls
  * in canonical EJSON, and the built-in user delete. Errors are App Services' `{ error, error_code, link? }`.
  */
-import { messageOf } from "../lib/errors";
-import { isObjectIdHex } from "../lib/ids";
-import { RUNTIME_ERRORS, runtimeErrorName } from "./runtime/functionRuntime";
+import { messageOf } from "../../lib/errors";
+import { isObjectIdHex } from "../../lib/ids";
+import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
 import type { IncomingMessage } from "node:http";
 import { randomBytes } from "node:crypto";
 import { EJSON, ObjectId } from "bson";
-import type { RuntimeAppInfo, RuntimeUser } from "./runtime/types";
-import {
-  ConfirmationRequiredError,
-  InvalidCredentialsError,
-  UserDisabledError,
-  DOMAIN_ID,
-  identitiesJson,
-  type AccessCheck,
-  type EmulatorState,
-  type UserRecord,
-} from "./state";
-import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
+import type { RuntimeAppInfo, RuntimeUser } from "../runtime/types";
+import type { EmulatorState } from "../accounts/accountState";
+import { DOMAIN_ID, identitiesJson, type UserRecord } from "../accounts/records";
+import type { AccessCheck } from "../accounts/sessions";
+import { accountHttpError } from "./accountErrors";
+import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { readJsonObject } from "./body";
+import { HttpError, empty, json, type Reply } from "./reply";
+import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
 
 export const CLIENT_API_PREFIX = "/api/client/v2.0";
 
@@ -121,10 +118,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
       if (provider === "api-key") return state.authenticateApiKey(body.key);
       return await state.authenticateEmailPassword(body.username, body.password);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) throw new HttpError(401, error.message, "InvalidPassword");
-      if (error instanceof UserDisabledError) throw new HttpError(401, error.message, "UserDisabled");
-      if (error instanceof ConfirmationRequiredError) throw new HttpError(401, error.message, "AuthError");
-      throw error;
+      throw accountHttpError(error);
     }
   }
 
@@ -133,7 +127,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     try {
       await state.register(body.email, body.password, options.requireEmailConfirmation);
     } catch (error) {
-      throw registrationError(error);
+      throw accountHttpError(error);
     }
     return empty(201);
   }
