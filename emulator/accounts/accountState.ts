@@ -190,15 +190,15 @@ export class EmulatorState {
     return this.adminKeys.check(publicKey, privateKey);
   }
 
-  createSession(kind: SessionKind, subject: string, deviceId?: string): IssuedSession {
+  createSession(kind: SessionKind, subject: string, deviceId?: string): Promise<IssuedSession> {
     return this.sessions.create(kind, subject, deviceId);
   }
 
-  issueAccessToken(session: SessionRecord): string {
+  issueAccessToken(session: SessionRecord): Promise<string> {
     return this.sessions.issueAccessToken(session);
   }
 
-  checkToken(token: string | undefined, expected: TokenType): AccessCheck {
+  checkToken(token: string | undefined, expected: TokenType): Promise<AccessCheck> {
     return this.sessions.check(token, expected);
   }
 
@@ -214,9 +214,12 @@ export class EmulatorState {
     return this.sessions.count(kind, subject);
   }
 
-  /** A client session lasts only while its user exists and is enabled. */
+  /**
+   * A client session lasts only while its user exists and is enabled; an admin session only while
+   * it belongs to the key pair the emulator accepts now (a data file may hold sessions of an older pair).
+   */
   private subjectIsLive(session: SessionRecord): boolean {
-    if (session.kind !== "client") return true;
+    if (session.kind === "admin") return session.subject === this.adminKeys.userId();
     const user = this.users.get(session.subject);
     return user !== undefined && !user.disabled;
   }

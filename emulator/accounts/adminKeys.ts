@@ -10,6 +10,11 @@ export class AdminKeys {
     this.keys = { publicKey, privateKey, userId };
   }
 
+  /** The admin user id the accepted key pair stands for (undefined before set). */
+  userId(): string | undefined {
+    return this.keys?.userId;
+  }
+
   /** The admin user id for a correct key pair, else undefined. Compared in constant time. */
   check(publicKey: unknown, privateKey: unknown): string | undefined {
     const keys = this.keys;

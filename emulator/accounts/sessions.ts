@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { ObjectId } from "bson";
 import { nowSeconds, type Clock } from "./clock";
 import type { SessionKind, SessionRecord } from "./records";
-import { newTokenId, signToken, verifyToken, type TokenClaims, type TokenType } from "./tokens";
+import { TOKEN_ISSUER, newTokenId, signToken, verifyToken, type TokenClaims, type TokenType } from "./tokens";
 
 /** Access tokens live 30 minutes, refresh tokens 60 days (the App Services defaults). */
 export const ACCESS_TOKEN_TTL_MS = 30 * 60 * 1000;
@@ -21,6 +21,14 @@ export interface IssuedSession {
 export type AccessCheck =
   | { ok: true; session: SessionRecord; claims: TokenClaims }
   | { ok: false; reason: "missing" | "malformed" | "signature" | "wrongType" | "expired" | "revoked" };
+
+/** The kind of session each token type belongs to: an admin token counts only for an admin session. */
+const SESSION_KIND_OF: Record<TokenType, SessionKind> = {
+  access: "client",
+  refresh: "client",
+  "admin-access": "admin",
+  "admin-refresh": "admin",
+};
 
 export class SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
@@ -40,7 +48,7 @@ export class SessionStore {
     return [...this.sessions.values()];
   }
 
-  create(kind: SessionKind, subject: string, deviceId?: string): IssuedSession {
+  async create(kind: SessionKind, subject: string, deviceId?: string): Promise<IssuedSession> {
     const now = this.clock.now();
     const session: SessionRecord = {
       id: randomUUID(),
@@ -52,18 +60,18 @@ export class SessionStore {
     };
     this.sessions.set(session.id, session);
     this.changed();
-    return {
-      session,
-      accessToken: this.issueAccessToken(session),
-      refreshToken: this.mint(session, kind === "client" ? "refresh" : "admin-refresh", session.expiresAt),
-    };
+    const [accessToken, refreshToken] = await Promise.all([
+      this.issueAccessToken(session),
+      this.mint(session, kind === "client" ? "refresh" : "admin-refresh", session.expiresAt),
+    ]);
+    return { session, accessToken, refreshToken };
   }
 
-  issueAccessToken(session: SessionRecord): string {
+  issueAccessToken(session: SessionRecord): Promise<string> {
     return this.mint(session, session.kind === "client" ? "access" : "admin-access", this.clock.now() + ACCESS_TOKEN_TTL_MS);
   }
 
-  private mint(session: SessionRecord, typ: TokenType, expiresAtMs: number): string {
+  private mint(session: SessionRecord, typ: TokenType, expiresAtMs: number): Promise<string> {
     const claims: TokenClaims = {
       sub: session.subject,
       sid: session.id,
@@ -71,7 +79,7 @@ export class SessionStore {
       iat: nowSeconds(this.clock),
       exp: Math.floor(expiresAtMs / 1000),
       jti: newTokenId(),
-      iss: "app-services-emulator",
+      iss: TOKEN_ISSUER,
       baas_device_id: session.deviceId,
     };
     if (typ === "access") claims.user_data = {};
@@ -79,16 +87,15 @@ export class SessionStore {
   }
 
   /** Checks a bearer token of the expected type against signature, expiry and revocation. */
-  check(token: string | undefined, expected: TokenType): AccessCheck {
+  async check(token: string | undefined, expected: TokenType): Promise<AccessCheck> {
     if (!token) return { ok: false, reason: "missing" };
-    const verified = verifyToken(this.signingKey, token);
+    const verified = await verifyToken(this.signingKey, token, this.clock.now());
     if (!verified.ok) return { ok: false, reason: verified.reason };
     const claims = verified.claims;
     if (claims.typ !== expected) return { ok: false, reason: "wrongType" };
-    // `exp` is whole seconds; compare in ms so a token is dead from the exact second it expires.
-    if (this.clock.now() >= claims.exp * 1000) return { ok: false, reason: "expired" };
     const session = this.sessions.get(claims.sid);
-    if (!session || session.subject !== claims.sub || !this.subjectIsLive(session)) return { ok: false, reason: "revoked" };
+    if (!session || session.kind !== SESSION_KIND_OF[claims.typ] || session.subject !== claims.sub) return { ok: false, reason: "revoked" };
+    if (session.expiresAt <= this.clock.now() || !this.subjectIsLive(session)) return { ok: false, reason: "revoked" };
     return { ok: true, session, claims };
   }
 

@@ -1,12 +1,17 @@
 /**
- * JWT-shaped bearer tokens (HS256), as App Services issues them. realm-web decodes the access
- * token's payload itself (`exp`, `iat`, `sub`, `user_data`, `baas_device_id`), so the emulator's
- * tokens must be real three-part JWTs; the signature keeps anyone from forging one.
+ * JWT bearer tokens (HS256), as App Services issues them, signed and verified by jose. realm-web
+ * decodes the access token's payload itself (`exp`, `iat`, `sub`, `user_data`, `baas_device_id`),
+ * so the emulator's tokens are real JWTs; the signature keeps anyone from forging one.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { SignJWT, errors, jwtVerify } from "jose";
 
 /** Which door a token opens: client tokens never work on the Admin API, nor the reverse. */
 export type TokenType = "access" | "refresh" | "admin-access" | "admin-refresh";
+
+const TOKEN_TYPES: readonly string[] = ["access", "refresh", "admin-access", "admin-refresh"] satisfies TokenType[];
+
+export const TOKEN_ISSUER = "app-services-emulator";
 
 export interface TokenClaims {
   /** The user id (client) or the API key's user id (admin). */
@@ -24,55 +29,42 @@ export interface TokenClaims {
   user_data?: Record<string, unknown>;
 }
 
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: "malformed" | "signature" };
-
-const HEADER = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: "malformed" | "signature" | "expired" };
 
 export function newTokenId(): string {
   return randomBytes(12).toString("hex");
 }
 
-export function signToken(key: Buffer, claims: TokenClaims): string {
-  const payload = base64url(JSON.stringify(claims));
-  return `${HEADER}.${payload}.${signature(key, `${HEADER}.${payload}`)}`;
+export function signToken(key: Uint8Array, claims: TokenClaims): Promise<string> {
+  return new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
 }
 
-/** Checks shape and signature only; expiry and revocation are the session store's business. */
-export function verifyToken(key: Buffer, token: string): TokenCheck {
-  const parts = token.split(".");
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return { ok: false, reason: "malformed" };
-  const expected = Buffer.from(signature(key, `${parts[0]}.${parts[1]}`));
-  const given = Buffer.from(parts[2]);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "signature" };
-  let claims: unknown;
+/**
+ * Checks algorithm, signature, issuer and expiry at `now` (ms, the state's clock); revocation is
+ * the session store's business. Only HS256 is accepted, so an `alg: none` token is malformed.
+ */
+export async function verifyToken(key: Uint8Array, token: string, now: number): Promise<TokenCheck> {
+  let payload: unknown;
   try {
-    claims = JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-  } catch {
-    return { ok: false, reason: "malformed" };
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: ["HS256"],
+      issuer: TOKEN_ISSUER,
+      requiredClaims: ["sub", "iat", "exp"],
+      currentDate: new Date(now),
+    }));
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
+    if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: "signature" };
+    if (error instanceof errors.JOSEError) return { ok: false, reason: "malformed" };
+    throw error;
   }
-  if (!isClaims(claims)) return { ok: false, reason: "malformed" };
-  return { ok: true, claims };
+  return isClaims(payload) ? { ok: true, claims: payload } : { ok: false, reason: "malformed" };
 }
 
 function isClaims(value: unknown): value is TokenClaims {
   if (typeof value !== "object" || value === null) return false;
   const c = value as Record<string, unknown>;
-  return (
-    typeof c.sub === "string" &&
-    typeof c.sid === "string" &&
-    typeof c.typ === "string" &&
-    ["access", "refresh", "admin-access", "admin-refresh"].includes(c.typ) &&
-    typeof c.iat === "number" &&
-    typeof c.exp === "number"
-  );
-}
-
-function signature(key: Buffer, data: string): string {
-  return createHmac("sha256", key).update(data).digest("base64url");
-}
-
-function base64url(text: string): string {
-  return Buffer.from(text, "utf8").toString("base64url");
+  return typeof c.sub === "string" && typeof c.sid === "string" && typeof c.typ === "string" && TOKEN_TYPES.includes(c.typ);
 }
 
 /** Anything shaped like a JWT (every token the emulator issues is one): for redaction and for scans in tests. */

@@ -96,7 +96,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     if (fault === "drop") return { kind: "drop" };
     if (fault === "status500") throw new HttpError(500, `internal server error (injected fault on ${operationId})`, "InternalServerError");
     if (appScoped) {
-      requireAccess(state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+      requireAccess(await state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
       if (match.params.groupId !== options.groupId || match.params.appId !== options.appId) {
         throw new HttpError(404, `app not found: no app ${match.params.appId} in group ${match.params.groupId}`, "AppNotFound");
       }
@@ -111,19 +111,19 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     }
     const userId = state.checkAdminKey(username, apiKey);
     if (!userId) throw new HttpError(401, "failed to authenticate with MongoDB Cloud API: invalid API key", "InvalidPassword");
-    const issued = state.createSession("admin", userId);
+    const issued = await state.createSession("admin", userId);
     return json(200, { access_token: issued.accessToken, refresh_token: issued.refreshToken, user_id: userId, device_id: issued.session.deviceId });
   }
 
   async function adminCreateSession({ req }: AdminRequestContext): Promise<Reply> {
-    const check = state.checkToken(bearerToken(req), "admin-refresh");
+    const check = await state.checkToken(bearerToken(req), "admin-refresh");
     // The spec allows this operation one 401 answer only, whatever was wrong with the token.
     if (!check.ok) throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
-    return json(201, { access_token: state.issueAccessToken(check.session) });
+    return json(201, { access_token: await state.issueAccessToken(check.session) });
   }
 
   async function adminDeleteSession({ req }: AdminRequestContext): Promise<Reply> {
-    const check = requireRefresh(state.checkToken(bearerToken(req), "admin-refresh"));
+    const check = requireRefresh(await state.checkToken(bearerToken(req), "admin-refresh"));
     state.revokeSession(check.session.id);
     return empty(204);
   }

@@ -105,7 +105,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     const body = await readJsonObject(req, parseEjson);
     const user = await authenticate(params.provider, body);
     state.touchAuthentication(user.id);
-    const issued = state.createSession("client", user.id, deviceIdOf(body));
+    const issued = await state.createSession("client", user.id, deviceIdOf(body));
     return json(200, { access_token: issued.accessToken, refresh_token: issued.refreshToken, user_id: user.id, device_id: issued.session.deviceId });
   }
 
@@ -133,22 +133,22 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   async function profile({ req }: ClientRequestContext): Promise<Reply> {
-    return json(200, profileJson(userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"))));
+    return json(200, profileJson(userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"))));
   }
 
   async function refreshSession({ req }: ClientRequestContext): Promise<Reply> {
-    const check = requireRefresh(state.checkToken(bearerToken(req), "refresh"));
-    return json(201, { access_token: state.issueAccessToken(check.session) });
+    const check = requireRefresh(await state.checkToken(bearerToken(req), "refresh"));
+    return json(201, { access_token: await state.issueAccessToken(check.session) });
   }
 
   async function logout({ req }: ClientRequestContext): Promise<Reply> {
-    const check = requireRefresh(state.checkToken(bearerToken(req), "refresh"));
+    const check = requireRefresh(await state.checkToken(bearerToken(req), "refresh"));
     state.revokeSession(check.session.id);
     return empty(204);
   }
 
   async function deleteSelf({ req }: ClientRequestContext): Promise<Reply> {
-    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
+    const user = userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"));
     state.deleteUser(user.id);
     return empty(204);
   }
@@ -162,7 +162,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
 
   async function callFunction({ req }: ClientRequestContext): Promise<Reply> {
     // Authenticate before reading the body, as App Services does: a stale token costs no upload work.
-    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
+    const user = userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"));
     const body = await readJsonObject(req, parseEjson);
     const { name, arguments: args = [], service } = body;
     if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
