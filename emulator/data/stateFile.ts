@@ -4,10 +4,9 @@
  */
 import { promises as fs } from "node:fs";
 import type { StateSnapshot } from "../accounts/accountState";
-import { writeFileAtomic } from "./atomicFile";
+import { removeLeftoverTemps, writeFileAtomic } from "./atomicFile";
+import { STATE_FILE_FORMAT, STATE_FILE_VERSION, stateFileSchemaProblems } from "./stateFileSchema";
 
-export const STATE_FILE_FORMAT = "app-services-emulator-state";
-export const STATE_FILE_VERSION = 1;
 
 export interface StateFileContents {
   state: StateSnapshot;
@@ -26,10 +25,12 @@ export class StateFileError extends Error {
 }
 
 /**
- * Reads a state file. Undefined when it does not exist (a first start); a StateFileError naming
- * the file when it cannot be read or is not a valid state file. Never writes.
+ * Reads a state file at start: removes what interrupted writes left (never the file itself), then
+ * reads. Undefined when it does not exist (a first start); a StateFileError naming the file and
+ * the fields when it cannot be read or is not a valid state file. Never writes the file.
  */
 export async function loadStateFile(file: string): Promise<StateFileContents | undefined> {
+  await removeLeftoverTemps(file);
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
@@ -50,30 +51,13 @@ export async function loadStateFile(file: string): Promise<StateFileContents | u
   return { state: contents.state, documents: contents.documents };
 }
 
+/** The first thing wrong with a parsed state file, or undefined. Format and version first: they say what the file is. */
 function stateFileProblem(value: unknown): string | undefined {
-  if (!isObject(value) || value.format !== STATE_FILE_FORMAT) return `it is not an emulator state file (no "format": "${STATE_FILE_FORMAT}")`;
-  if (value.version !== STATE_FILE_VERSION) return `it has version ${JSON.stringify(value.version)}; this emulator reads version ${STATE_FILE_VERSION}`;
-  const state = value.state;
-  if (!isObject(state) || typeof state.signingKey !== "string") return `"state" is missing or has no signingKey`;
-  for (const key of ["users", "pending", "sessions"] as const) {
-    if (!Array.isArray(state[key])) return `"state.${key}" must be an array`;
-  }
-  const users = state.users as unknown[];
-  const badUser = users.findIndex((u) => !isObject(u) || typeof u.id !== "string" || !Array.isArray(u.identities) || !isObject(u.data));
-  if (badUser >= 0) return `"state.users[${badUser}]" is not a user record`;
-  const pending = state.pending as unknown[];
-  const badPending = pending.findIndex((p) => !isObject(p) || typeof p.id !== "string" || typeof p.email !== "string" || typeof p.passwordHash !== "string");
-  if (badPending >= 0) return `"state.pending[${badPending}]" is not a pending registration`;
-  const sessions = state.sessions as unknown[];
-  const badSession = sessions.findIndex((s) => !isObject(s) || typeof s.id !== "string" || typeof s.subject !== "string" || (s.kind !== "client" && s.kind !== "admin"));
-  if (badSession >= 0) return `"state.sessions[${badSession}]" is not a session`;
-  const documents = value.documents;
-  if (!isObject(documents) || !Object.values(documents).every(Array.isArray)) return `"documents" must map namespaces to arrays of documents`;
-  return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  const head = typeof value === "object" && value !== null ? (value as { format?: unknown; version?: unknown }) : {};
+  if (head.format !== STATE_FILE_FORMAT) return `it is not an emulator state file (no "format": "${STATE_FILE_FORMAT}")`;
+  if (head.version !== STATE_FILE_VERSION) return `it has version ${JSON.stringify(head.version)}; this emulator reads version ${STATE_FILE_VERSION}`;
+  const problems = stateFileSchemaProblems(value);
+  return problems.length ? `it does not match the state file schema: ${problems.join("; ")}` : undefined;
 }
 
 /** Writes the whole state file atomically. */
