@@ -1,17 +1,17 @@
 /** Request bodies: bounded reading and JSON parsing, shared by the Admin API and the client API. */
 import type { IncomingMessage } from "node:http";
+import { LIMITS } from "../runtime/rules";
 import { HttpError } from "./reply";
 
-/** App Services refuses request bodies over 18 MB (../shared/docs/app-services.md, limits). */
-export const MAX_BODY_BYTES = 18 * 1024 * 1024;
-
 /**
- * Reads the whole body, at most `limit` bytes. Chunks are kept once and joined once, so an
+ * Reads the whole body, at most LIMITS.requestBytes. Chunks are kept once and joined once, so an
  * 18 MB body costs about 36 MB at the peak, never several copies per chunk.
  * Over the limit it throws a 413 HttpError at once and discards the rest of the upload, so the
  * client can still read the answer instead of seeing a reset connection.
  */
-async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  // App Services refuses requests over 18 MB; the limit lives in the runtime's rules table.
+  const limit = LIMITS.requestBytes;
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     discardRest(req);
