@@ -16,10 +16,19 @@ import type { AccessCheck } from "../accounts/sessions";
 import { accountHttpError } from "./accountErrors";
 import { bearerToken, requireAccess, requireRefresh } from "./auth";
 import { readJsonObject } from "./body";
+import { escapeForLog } from "./logText";
 import { HttpError, empty, json, type Reply } from "./reply";
 import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
 
 export const CLIENT_API_PREFIX = "/api/client/v2.0";
+
+/**
+ * The longest function name a call may give. A name is the path of its source in the app
+ * (`functions/<name>.js`, docs-app-services source/functions.txt, "Define a Function"), and 1024
+ * bytes is the portable path limit (POSIX _XOPEN_PATH_MAX, macOS PATH_MAX), so no deployable
+ * function has a longer name; anything longer is refused before it is logged.
+ */
+export const MAX_FUNCTION_NAME_LENGTH = 1024;
 
 /** The part of FunctionRuntime this module uses (so tests can reason about it in isolation). */
 export interface FunctionCaller {
@@ -166,6 +175,10 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     const body = await readJsonObject(req, parseEjson);
     const { name, arguments: args = [], service } = body;
     if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
+    if (name.length > MAX_FUNCTION_NAME_LENGTH) {
+      // Refused before it reaches a log line or an error text; the name itself is not echoed.
+      throw new HttpError(400, `function name is ${name.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, "InvalidParameter");
+    }
     if (!Array.isArray(args)) throw new HttpError(400, "function call \"arguments\" must be an array", "InvalidParameter");
     if (service !== undefined) throw new HttpError(404, `service not found: '${String(service)}'`, "ServiceNotFound");
 
@@ -201,7 +214,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   function logCall(name: string, userId: string, outcome: string, started: number): void {
-    options.log(`function ${name} user=${userId} ${outcome} ${Date.now() - started}ms`);
+    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms`);
   }
 
   return { handle };

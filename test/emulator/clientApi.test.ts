@@ -4,6 +4,7 @@
  */
 import { EJSON, Long, ObjectId } from "bson";
 import { ManualClock } from "../../emulator/accounts/clock";
+import { MAX_FUNCTION_NAME_LENGTH } from "../../emulator/http/clientApi";
 import {
   CLIENT,
   anonLogin,
@@ -208,6 +209,44 @@ describe("client API", () => {
     const all = emulator.logLines.join("\n");
     expect(all).not.toContain("a-private-argument-value");
     expect(all).not.toContain(session.access);
+  });
+
+  describe("function names", () => {
+    it("a name with a newline or a bidi override is logged escaped, on one line that cannot be forged", async () => {
+      const session = await anonLogin(emulator);
+      emulator.logLines.length = 0;
+      const forged = `echo\nfunction deleteCurrentUser user=${session.userId} ok 1ms\u202e`;
+      const res = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: forged, arguments: [] } });
+      expect(res.status).toBe(404);
+      expect(emulator.logLines).toHaveLength(1);
+      const [line] = emulator.logLines;
+      expect(line).not.toMatch(/[\n\r\u202e]/);
+      expect(line).toMatch(new RegExp(`^function echo\\\\u000afunction deleteCurrentUser user=${session.userId} ok 1ms\\\\u202e user=${session.userId} error: FunctionNotFound: `));
+    });
+
+    it("a backslash is doubled, so an escape in a name cannot pass for one the log made", async () => {
+      const session = await anonLogin(emulator);
+      emulator.logLines.length = 0;
+      await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "a\\u000ab", arguments: [] } });
+      expect(emulator.logLines[0]).toMatch(/^function a\\\\u000ab user=/);
+    });
+
+    it(`a name over ${MAX_FUNCTION_NAME_LENGTH} characters is refused with 400 before it is logged or echoed`, async () => {
+      const session = await anonLogin(emulator);
+      emulator.logLines.length = 0;
+      const longest = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "n".repeat(MAX_FUNCTION_NAME_LENGTH), arguments: [] } });
+      expect(longest.status).toBe(404);
+      expect(emulator.logLines).toHaveLength(1);
+
+      emulator.logLines.length = 0;
+      const huge = "x".repeat(5 * 1024 * 1024);
+      const res = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: huge, arguments: [] } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: `function name is ${huge.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, error_code: "InvalidParameter" });
+      const over = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "n".repeat(MAX_FUNCTION_NAME_LENGTH + 1), arguments: [] } });
+      expect(over.status).toBe(400);
+      expect(emulator.logLines).toEqual([]);
+    });
   });
 
   describe("with requireEmailConfirmation", () => {
