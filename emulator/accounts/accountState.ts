@@ -9,7 +9,7 @@ import { AdminKeys } from "./adminKeys";
 import { systemClock, type Clock } from "./clock";
 import { checkRegistration } from "./emails";
 import { AccountError } from "./errors";
-import { hashPassword, verifyPassword } from "./passwords";
+import { NO_ACCOUNT_HASH, hashPassword, verifyPassword } from "./passwords";
 import type { PendingRecord, SessionKind, SessionRecord, UserRecord } from "./records";
 import { PendingRegistrations } from "./registrations";
 import { SessionStore, type AccessCheck, type IssuedSession } from "./sessions";
@@ -149,18 +149,19 @@ export class EmulatorState {
     return this.users.addEmailUser(pending.email, pending.passwordHash);
   }
 
-  /** Checks an email/password login; the same message for unknown email and wrong password. */
+  /**
+   * Checks an email/password login; the same message for unknown email and wrong password, and
+   * the same work: one password hash runs whether the email has an account, a pending
+   * registration or nothing, so the answer's timing does not tell who is registered.
+   */
   async authenticateEmailPassword(email: unknown, password: unknown): Promise<UserRecord> {
     if (typeof email !== "string" || typeof password !== "string") throw new AccountError("invalidCredentials", "invalid username/password");
     const user = this.users.findByEmail(email);
-    if (!user) {
-      if (this.pending.findByEmail(email)) throw new AccountError("confirmationRequired", "confirmation required");
-      throw new AccountError("invalidCredentials", "invalid username/password");
-    }
-    const identity = user.identities.find((i) => i.providerType === "local-userpass");
-    if (!identity?.passwordHash || !(await verifyPassword(password, identity.passwordHash))) {
-      throw new AccountError("invalidCredentials", "invalid username/password");
-    }
+    const pending = user ? undefined : this.pending.findByEmail(email);
+    const storedHash = user?.identities.find((i) => i.providerType === "local-userpass")?.passwordHash ?? pending?.passwordHash;
+    const matches = await verifyPassword(password, storedHash ?? NO_ACCOUNT_HASH);
+    if (pending) throw new AccountError("confirmationRequired", "confirmation required");
+    if (!user || storedHash === undefined || !matches) throw new AccountError("invalidCredentials", "invalid username/password");
     if (user.disabled) throw new AccountError("userDisabled", "user disabled");
     return user;
   }

@@ -27,6 +27,13 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return timingSafeEqual(key, expected);
 }
 
+/**
+ * A stored hash no password matches (random salt and key, the current parameters): a login for
+ * an email without an account verifies against it, so it costs the same scrypt run as a login
+ * for a known one and answers no faster.
+ */
+export const NO_ACCOUNT_HASH = ["scrypt", SCRYPT.N, SCRYPT.r, SCRYPT.p, randomBytes(16).toString("base64"), randomBytes(SCRYPT.keylen).toString("base64")].join("$");
+
 /** The stored form of an API key: 256 random bits cannot be brute-forced, so a plain hash is enough. */
 export function hashApiKey(key: string): string {
   return `sha256$${createHash("sha256").update(key).digest("hex")}`;

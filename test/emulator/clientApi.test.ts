@@ -2,6 +2,8 @@
  * The client API on the wire (raw HTTP, as realm-web sends it): location, login, registration,
  * profile, sessions, function calls in canonical EJSON, the built-in delete, and the call log.
  */
+// The default import is node:crypto itself (a namespace import would be a copy), so a spy sees the emulator's calls.
+import crypto from "node:crypto";
 import { EJSON, Long, ObjectId } from "bson";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { MAX_FUNCTION_NAME_LENGTH } from "../../emulator/http/clientApi";
@@ -246,6 +248,48 @@ describe("client API", () => {
       const over = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "n".repeat(MAX_FUNCTION_NAME_LENGTH + 1), arguments: [] } });
       expect(over.status).toBe(400);
       expect(emulator.logLines).toEqual([]);
+    });
+  });
+
+  describe("login takes the same work for every email", () => {
+    let confirming: TestEmulator;
+    beforeAll(async () => {
+      confirming = await startTestEmulator({ appDir, requireEmailConfirmation: true });
+      await confirming.state.createEmailPasswordUser("nia@example.com", "nia-password");
+      await confirming.state.createEmailPasswordUser("off@example.com", "off-password");
+      confirming.state.setDisabled(confirming.state.findUserByEmail("off@example.com")!.id, true);
+      await confirming.state.register("pat@example.com", "pat-password", true);
+    });
+    afterAll(() => confirming.close());
+
+    /** The scrypt runs (with their cost parameters) one login request makes, and its answer. */
+    async function hashRunsOfLogin(username: string, password: string) {
+      const scrypt = jest.spyOn(crypto, "scrypt");
+      try {
+        const res = await call(confirming.url, "POST", `${CLIENT}/app/${confirming.clientAppId}/auth/providers/local-userpass/login`, { body: { username, password } });
+        return { status: res.status, code: res.body.error_code, runs: scrypt.mock.calls.map((c) => ({ keylen: c[2], options: c[3] })) };
+      } finally {
+        scrypt.mockRestore();
+      }
+    }
+
+    it("one password hash of the same cost runs for a known, unknown, pending or disabled email", async () => {
+      const known = await hashRunsOfLogin("nia@example.com", "wrong-password");
+      expect(known).toMatchObject({ status: 401, code: "InvalidPassword" });
+      expect(known.runs).toHaveLength(1);
+      const others = [
+        await hashRunsOfLogin("nobody@example.com", "wrong-password"),
+        await hashRunsOfLogin("pat@example.com", "wrong-password"),
+        await hashRunsOfLogin("off@example.com", "off-password"),
+        await hashRunsOfLogin("nia@example.com", "nia-password"),
+      ];
+      expect(others.map((o) => [o.status, o.code])).toEqual([
+        [401, "InvalidPassword"],
+        [401, "AuthError"],
+        [401, "UserDisabled"],
+        [200, undefined],
+      ]);
+      for (const other of others) expect(other.runs).toEqual(known.runs);
     });
   });
 
