@@ -18,13 +18,22 @@ interface NewUser {
 
 export class UserDirectory {
   private readonly users = new Map<string, UserRecord>();
+  /** emailKey → user id, for local-userpass users. */
+  private readonly byEmail = new Map<string, string>();
 
   constructor(
     private readonly clock: Clock,
     private readonly changed: () => void,
     restored: UserRecord[] = [],
   ) {
-    for (const user of restored) this.users.set(user.id, user);
+    for (const user of restored) this.insert(user);
+  }
+
+  private insert(user: UserRecord): void {
+    this.users.set(user.id, user);
+    const email = emailOf(user);
+    // A file written before keys were normalised may hold two spellings of one key: the first keeps it.
+    if (email !== undefined && !this.byEmail.has(emailKey(email))) this.byEmail.set(emailKey(email), user.id);
   }
 
   get(id: string): UserRecord | undefined {
@@ -45,11 +54,8 @@ export class UserDirectory {
   }
 
   findByEmail(email: string): UserRecord | undefined {
-    const key = emailKey(email);
-    for (const user of this.users.values()) {
-      if (user.identities.some((i) => i.providerType === "local-userpass" && emailKey(String(i.providerData.email ?? "")) === key)) return user;
-    }
-    return undefined;
+    const id = this.byEmail.get(emailKey(email));
+    return id === undefined ? undefined : this.users.get(id);
   }
 
   addEmailUser(email: string, passwordHash: string): UserRecord {
@@ -89,7 +95,7 @@ export class UserDirectory {
       data: { ...spec.data },
       identities: [identity],
     };
-    this.users.set(user.id, user);
+    this.insert(user);
     this.changed();
     return user;
   }
@@ -117,7 +123,11 @@ export class UserDirectory {
   }
 
   delete(id: string): boolean {
-    if (!this.users.delete(id)) return false;
+    const user = this.users.get(id);
+    if (!user) return false;
+    this.users.delete(id);
+    const email = emailOf(user);
+    if (email !== undefined && this.byEmail.get(emailKey(email)) === id) this.byEmail.delete(emailKey(email));
     this.changed();
     return true;
   }
@@ -129,4 +139,10 @@ export class UserDirectory {
     this.changed();
     return true;
   }
+}
+
+/** The email of a local-userpass user. */
+function emailOf(user: UserRecord): string | undefined {
+  const email = user.identities.find((i) => i.providerType === "local-userpass")?.providerData.email;
+  return typeof email === "string" ? email : undefined;
 }

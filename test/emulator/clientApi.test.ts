@@ -251,6 +251,46 @@ describe("client API", () => {
     });
   });
 
+  describe("email keys are normalised (NFKC, then lower case)", () => {
+    const decomposed = "jose\u0301@example.com"; // "josé" as macOS keyboards may send it
+    const composed = "jos\u00e9@example.com";
+
+    it("a decomposed look-alike of a registered address is the same account: no twin, and login works either way", async () => {
+      expect((await register(composed, "jose-password")).status).toBe(201);
+      const twin = await register(decomposed, "attacker-password");
+      expect(twin.status).toBe(409);
+      expect(twin.body.error_code).toBe("AccountNameInUse");
+      const viaDecomposed = await clientLogin(emulator, decomposed, "jose-password");
+      expect(viaDecomposed.userId).toBe(emulator.state.findUserByEmail(composed)!.id);
+    });
+
+    it("a look-alike made of compatibility characters cannot be registered, so it cannot block the real address", async () => {
+      const fullwidth = "\uff4eed@example.com"; // fullwidth "ｎ"
+      const res = await register(fullwidth);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(/compatibility characters/);
+      expect(res.text).not.toContain("ed@example.com");
+      expect((await register("ned@example.com")).status).toBe(201);
+      // Logging in with the look-alike spelling reaches the real account, never another one.
+      expect((await clientLogin(emulator, fullwidth, "client-password")).userId).toBe(emulator.state.findUserByEmail("ned@example.com")!.id);
+    });
+
+    it("a Kelvin sign K is stored as the plain letter it stands for, and keys like any case of it", async () => {
+      expect((await register("\u212Aai@example.com")).status).toBe(201);
+      const user = emulator.state.findUserByEmail("KAI@example.com")!;
+      expect(user.data.email).toBe("Kai@example.com");
+      expect((await register("kai@example.com")).status).toBe(409);
+    });
+
+    it("a deleted account frees its address for every spelling of it", async () => {
+      await register("ora@example.com");
+      expect(emulator.state.deleteUser(emulator.state.findUserByEmail("ora@example.com")!.id)).toBe(true);
+      expect(emulator.state.findUserByEmail("ORA@example.com")).toBeUndefined();
+      expect((await register("ORA@example.com")).status).toBe(201);
+      expect(emulator.state.findUserByEmail("ora@example.com")!.data.email).toBe("ORA@example.com");
+    });
+  });
+
   describe("login takes the same work for every email", () => {
     let confirming: TestEmulator;
     beforeAll(async () => {
