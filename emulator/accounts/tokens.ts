@@ -48,6 +48,7 @@ export async function verifyToken(key: Uint8Array, token: string, now: number): 
   try {
     ({ payload } = await jwtVerify(token, key, {
       algorithms: ["HS256"],
+      typ: "JWT",
       issuer: TOKEN_ISSUER,
       requiredClaims: ["sub", "iat", "exp"],
       currentDate: new Date(now),

@@ -23,10 +23,11 @@ import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "
 export const CLIENT_API_PREFIX = "/api/client/v2.0";
 
 /**
- * The longest function name a call may give. A name is the path of its source in the app
- * (`functions/<name>.js`, docs-app-services source/functions.txt, "Define a Function"), and 1024
- * bytes is the portable path limit (POSIX _XOPEN_PATH_MAX, macOS PATH_MAX), so no deployable
- * function has a longer name; anything longer is refused before it is logged.
+ * The longest function name a call may give, in UTF-16 units. A name is the path of its source
+ * in the app (`functions/<name>.js`, docs-app-services source/functions.txt, "Define a Function"),
+ * and 1024 bytes is the portable path limit (POSIX _XOPEN_PATH_MAX, macOS PATH_MAX); a name has
+ * at least as many UTF-8 bytes as UTF-16 units, so no deployable function has a longer name.
+ * Anything longer is refused before it is logged.
  */
 export const MAX_FUNCTION_NAME_LENGTH = 1024;
 
