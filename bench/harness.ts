@@ -5,8 +5,8 @@
  */
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator/server";
 import { FaultPlan, type FaultKind, type FaultTarget } from "../emulator/faults";
-import type { Clock } from "../emulator/state";
-import { JWT_PATTERN } from "../emulator/tokens";
+import type { Clock } from "../emulator/accounts/clock";
+import { JWT_PATTERN } from "../emulator/accounts/tokens";
 
 /** A FaultPlan that also counts the calls it is asked about (every Admin API operation and data call). */
 export class CountingFaultPlan extends FaultPlan {

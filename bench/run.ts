@@ -19,7 +19,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import os from "node:os";
 import { ObjectId } from "bson";
-import { runtimeUser } from "../emulator/clientApi";
+import { runtimeUser } from "../emulator/http/clientApi";
 import { BENCH_DIR, EXTRA_FUNCTIONS, prepareBenchApp, type BenchApp } from "./benchApp";
 import { OffsetClock, SYSTEM_USER, startBenchEmulator, type BenchEmulator, type LogSink } from "./harness";
 import { runSelfDeleteLoad, type LoadReport } from "./loadScenario";

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
-import { writeFileAtomic } from "./state";
+import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
 
 export const DEFAULT_PORT = 8787;
 const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
@@ -66,6 +66,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
  * never replaced.
  */
 export async function loadOrCreateSecrets(file: string): Promise<Record<string, string>> {
+  await removeLeftoverTemps(file);
   let secrets: Record<string, string> = {};
   if (existsSync(file)) {
     let parsed: unknown;

@@ -13,12 +13,16 @@ import { loadAppDirectory, type LoadedApp } from "./runtime/appDirectory";
 import { FunctionRuntime } from "./runtime/functionRuntime";
 import { DocumentStore, createMongoDbService } from "./runtime/mongodb";
 import type { RuntimeAppInfo } from "./runtime/types";
-import { EmulatorState, StateFileError, StateSaver, loadStateFile, type Clock, type StateFileContents } from "./state";
-import { ADMIN_API_PREFIX, createAdminApi } from "./adminApi";
-import type { AdminSecretStore } from "./adminSecrets";
-import { CLIENT_API_PREFIX, createClientApi } from "./clientApi";
-import { HttpError, errorReply, notFoundError, sendReply, type Reply } from "./httpUtil";
-import { redactTokens } from "./tokens";
+import { EmulatorState } from "./accounts/accountState";
+import type { Clock } from "./accounts/clock";
+import { redactTokens } from "./accounts/tokens";
+import { StateFileError, loadStateFile, type StateFileContents } from "./data/stateFile";
+import { StateSaver } from "./data/stateSaver";
+import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
+import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
+import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
+import { notFoundError } from "./http/router";
+import type { AdminSecretStore } from "./http/adminSecrets";
 import { startScheduler, type Scheduler } from "./scheduler";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { deploy, DeployError, parseArgs, type DeployOptions, type DeployStep } from "../../build/deploy";
 import { MANIFEST_FILE } from "../../build/merge";
-import { AdminSecretStore } from "../../emulator/adminSecrets";
+import { AdminSecretStore } from "../../emulator/http/adminSecrets";
 import { makeFixtureApp, startTestEmulator } from "../helpers/emulator";
 
 /**

@@ -3,7 +3,7 @@
  * revocation of client sessions, and injected faults. Loopback HTTP only.
  */
 import { FaultPlan } from "../../emulator/faults";
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
 import {
   ADMIN,
   CLIENT,

@@ -1,11 +1,11 @@
 /**
- * The emulator's app list and secrets endpoints (emulator/adminSecrets.ts), which `npm run deploy`
+ * The emulator's app list and secrets endpoints (emulator/http/adminSecrets.ts), which `npm run deploy`
  * uses: each response validated with ajv against ../shared/admin-api/openapi-admin-v3.yaml (the
  * operation's schema for its status, or the spec's `Error` for an error status it does not list),
  * each request body against the operation's requestBody schema; and a secret value never comes
  * back in an answer or reaches the emulator's log.
  */
-import { AdminSecretStore } from "../../emulator/adminSecrets";
+import { AdminSecretStore } from "../../emulator/http/adminSecrets";
 import { ADMIN, adminLogin, appPath, call, makeFixtureApp, startTestEmulator, type ApiRequest, type ApiResponse } from "../helpers/emulator";
 import { findTemplate, loadSpec, pointer, reportMissingSpec, specAvailable, type Spec } from "../helpers/openapiSpec";
 import type Ajv2020 from "ajv/dist/2020";

@@ -4,9 +4,10 @@
  * and bad command-line arguments.
  */
 import * as http from "node:http";
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
 import { PortInUseError, startEmulator } from "../../emulator/server";
 import { parseCliArgs, DEFAULT_PORT } from "../../emulator/cli";
+import { LIMITS } from "../../emulator/runtime/rules";
 import { ADMIN, CLIENT, anonLogin, call, callFunction, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
 
 type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
@@ -102,6 +103,18 @@ describe("bad input", () => {
       expect(res.status).toBe(413);
       expect(res.body).toEqual({ error: expect.stringContaining("18 MB"), error_code: "RequestBodyTooLarge" });
       expect((await callFunction(emulator, session.access, "whoami")).body).toBe(session.userId);
+    });
+
+    it("takes the limit from the runtime's rules table (LIMITS.requestBytes), not a second constant", async () => {
+      const limit = jest.replaceProperty(LIMITS, "requestBytes", 2 * MB);
+      try {
+        const session = await anonLogin(emulator);
+        const res = await streamUpload(emulator.url, `${appRoute()}/functions/call`, 3 * MB, { Authorization: `Bearer ${session.access}` });
+        expect(res.status).toBe(413);
+        expect(res.body.error).toContain("2 MB");
+      } finally {
+        limit.restore();
+      }
     });
 
     it("answers 413 at once when Content-Length announces more than 18 MB", async () => {

@@ -2,8 +2,11 @@
  * The client API on the wire (raw HTTP, as realm-web sends it): location, login, registration,
  * profile, sessions, function calls in canonical EJSON, the built-in delete, and the call log.
  */
+// The default import is node:crypto itself (a namespace import would be a copy), so a spy sees the emulator's calls.
+import crypto from "node:crypto";
 import { EJSON, Long, ObjectId } from "bson";
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
+import { MAX_FUNCTION_NAME_LENGTH } from "../../emulator/http/clientApi";
 import {
   CLIENT,
   anonLogin,
@@ -208,6 +211,126 @@ describe("client API", () => {
     const all = emulator.logLines.join("\n");
     expect(all).not.toContain("a-private-argument-value");
     expect(all).not.toContain(session.access);
+  });
+
+  describe("function names", () => {
+    it("a name with a newline or a bidi override is logged escaped, on one line that cannot be forged", async () => {
+      const session = await anonLogin(emulator);
+      emulator.logLines.length = 0;
+      const forged = `echo\nfunction deleteCurrentUser user=${session.userId} ok 1ms\u202e`;
+      const res = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: forged, arguments: [] } });
+      expect(res.status).toBe(404);
+      expect(emulator.logLines).toHaveLength(1);
+      const [line] = emulator.logLines;
+      expect(line).not.toMatch(/[\n\r\u202e]/);
+      expect(line).toMatch(new RegExp(`^function echo\\\\u000afunction deleteCurrentUser user=${session.userId} ok 1ms\\\\u202e user=${session.userId} error: FunctionNotFound: `));
+    });
+
+    it("a backslash is doubled, so an escape in a name cannot pass for one the log made", async () => {
+      const session = await anonLogin(emulator);
+      emulator.logLines.length = 0;
+      await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "a\\u000ab", arguments: [] } });
+      expect(emulator.logLines[0]).toMatch(/^function a\\\\u000ab user=/);
+    });
+
+    it(`a name over ${MAX_FUNCTION_NAME_LENGTH} characters is refused with 400 before it is logged or echoed`, async () => {
+      const session = await anonLogin(emulator);
+      emulator.logLines.length = 0;
+      const longest = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "n".repeat(MAX_FUNCTION_NAME_LENGTH), arguments: [] } });
+      expect(longest.status).toBe(404);
+      expect(emulator.logLines).toHaveLength(1);
+
+      emulator.logLines.length = 0;
+      const huge = "x".repeat(5 * 1024 * 1024);
+      const res = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: huge, arguments: [] } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: `function name is ${huge.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, error_code: "InvalidParameter" });
+      const over = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "n".repeat(MAX_FUNCTION_NAME_LENGTH + 1), arguments: [] } });
+      expect(over.status).toBe(400);
+      expect(emulator.logLines).toEqual([]);
+    });
+  });
+
+  describe("email keys are normalised (NFKC, then lower case)", () => {
+    const decomposed = "jose\u0301@example.com"; // "josé" as macOS keyboards may send it
+    const composed = "jos\u00e9@example.com";
+
+    it("a decomposed look-alike of a registered address is the same account: no twin, and login works either way", async () => {
+      expect((await register(composed, "jose-password")).status).toBe(201);
+      const twin = await register(decomposed, "attacker-password");
+      expect(twin.status).toBe(409);
+      expect(twin.body.error_code).toBe("AccountNameInUse");
+      const viaDecomposed = await clientLogin(emulator, decomposed, "jose-password");
+      expect(viaDecomposed.userId).toBe(emulator.state.findUserByEmail(composed)!.id);
+    });
+
+    it("a look-alike made of compatibility characters cannot be registered, so it cannot block the real address", async () => {
+      const fullwidth = "\uff4eed@example.com"; // fullwidth "ｎ"
+      const res = await register(fullwidth);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(/compatibility characters/);
+      expect(res.text).not.toContain("ed@example.com");
+      expect((await register("ned@example.com")).status).toBe(201);
+      // Logging in with the look-alike spelling reaches the real account, never another one.
+      expect((await clientLogin(emulator, fullwidth, "client-password")).userId).toBe(emulator.state.findUserByEmail("ned@example.com")!.id);
+    });
+
+    it("a Kelvin sign K is stored as the plain letter it stands for, and keys like any case of it", async () => {
+      expect((await register("\u212Aai@example.com")).status).toBe(201);
+      const user = emulator.state.findUserByEmail("KAI@example.com")!;
+      expect(user.data.email).toBe("Kai@example.com");
+      expect((await register("kai@example.com")).status).toBe(409);
+    });
+
+    it("a deleted account frees its address for every spelling of it", async () => {
+      await register("ora@example.com");
+      expect(emulator.state.deleteUser(emulator.state.findUserByEmail("ora@example.com")!.id)).toBe(true);
+      expect(emulator.state.findUserByEmail("ORA@example.com")).toBeUndefined();
+      expect((await register("ORA@example.com")).status).toBe(201);
+      expect(emulator.state.findUserByEmail("ora@example.com")!.data.email).toBe("ORA@example.com");
+    });
+  });
+
+  describe("login takes the same work for every email", () => {
+    let confirming: TestEmulator;
+    beforeAll(async () => {
+      confirming = await startTestEmulator({ appDir, requireEmailConfirmation: true });
+      await confirming.state.createEmailPasswordUser("nia@example.com", "nia-password");
+      await confirming.state.createEmailPasswordUser("off@example.com", "off-password");
+      confirming.state.setDisabled(confirming.state.findUserByEmail("off@example.com")!.id, true);
+      await confirming.state.register("pat@example.com", "pat-password", true);
+    });
+    afterAll(() => confirming.close());
+
+    /** The scrypt runs (with their cost parameters) one login request makes, and its answer. */
+    async function hashRunsOfLogin(username: string, password: string) {
+      const scrypt = jest.spyOn(crypto, "scrypt");
+      try {
+        const res = await call(confirming.url, "POST", `${CLIENT}/app/${confirming.clientAppId}/auth/providers/local-userpass/login`, { body: { username, password } });
+        return { status: res.status, code: res.body.error_code, runs: scrypt.mock.calls.map((c) => ({ keylen: c[2], options: c[3] })) };
+      } finally {
+        scrypt.mockRestore();
+      }
+    }
+
+    it("one password hash of the same cost runs for a known, unknown, pending or disabled email", async () => {
+      const known = await hashRunsOfLogin("nia@example.com", "wrong-password");
+      expect(known).toMatchObject({ status: 401, code: "InvalidPassword" });
+      expect(known.runs).toHaveLength(1);
+      const others = [
+        await hashRunsOfLogin("nobody@example.com", "wrong-password"),
+        await hashRunsOfLogin("pat@example.com", "wrong-password"),
+        await hashRunsOfLogin("off@example.com", "off-password"),
+        await hashRunsOfLogin("nia@example.com", "nia-password"),
+      ];
+      expect(others.map((o) => [o.status, o.code])).toEqual([
+        [401, "InvalidPassword"],
+        [401, "AuthError"],
+        [401, "UserDisabled"],
+        [200, undefined],
+      ]);
+      for (const other of others) expect(other.runs).toEqual(known.runs);
+    });
   });
 
   describe("with requireEmailConfirmation", () => {

@@ -5,7 +5,10 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { StateFileError, writeFileAtomic } from "../../emulator/state";
+import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { writeFileAtomic } from "../../emulator/data/atomicFile";
+import { StateFileError } from "../../emulator/data/stateFile";
 import { startEmulator } from "../../emulator/server";
 import { loadOrCreateSecrets } from "../../emulator/cli";
 import {
@@ -95,23 +98,67 @@ describe("persistence with a data file", () => {
   });
 
   describe("a bad data file stops start-up, named, and untouched", () => {
+    const strongKey = randomBytes(32).toString("base64");
+    const user = {
+      id: "65f0c0de0000000000000001",
+      type: "normal",
+      creationDate: 1_700_000_000,
+      lastAuthenticationDate: 0,
+      disabled: false,
+      data: { email: "uma@example.com" },
+      identities: [{ id: "65f0c0de0000000000000002", providerType: "local-userpass", providerId: "65f0c0de0000000000000a02", providerData: { email: "uma@example.com" }, passwordHash: "scrypt$4096$8$1$c2FsdA==$aGFzaA==" }],
+    };
+    const session = { id: "a-session", kind: "client", subject: user.id, deviceId: "65f0c0de0000000000000003", createdAt: 1_700_000_000_000, expiresAt: 1_800_000_000_000 };
+    /** A valid state file's text, with one change made by `edit`. */
+    function stateFile(edit: (file: any) => void = () => undefined): string {
+      const file = { format: "app-services-emulator-state", version: 1, state: { signingKey: strongKey, users: [structuredClone(user)], pending: [], sessions: [structuredClone(session)] }, documents: {} };
+      edit(file);
+      return JSON.stringify(file);
+    }
+
     it.each([
       ["not JSON", "{ this is not json", /is not valid JSON/],
       ["not a state file", JSON.stringify({ hello: "world" }), /not an emulator state file/],
-      ["a broken user", JSON.stringify({ format: "app-services-emulator-state", version: 1, state: { signingKey: "a2V5", users: [{ id: 1 }], pending: [], sessions: [] }, documents: {} }), /state\.users\[0\]/],
-      ["bad documents", JSON.stringify({ format: "app-services-emulator-state", version: 1, state: { signingKey: "a2V5", users: [], pending: [], sessions: [] }, documents: { nodot: [{ _id: 1 }] } }), /documents are invalid/],
       ["a newer version", JSON.stringify({ format: "app-services-emulator-state", version: 99 }), /version 99/],
+      ["a user whose id is a number", stateFile((f) => (f.state.users[0].id = 1)), /\/state\/users\/0\/id must be string/],
+      ["disabled as a string", stateFile((f) => (f.state.users[0].disabled = "no")), /\/state\/users\/0\/disabled must be boolean/],
+      ["an unknown session type", stateFile((f) => (f.state.sessions[0].kind = "superuser")), /\/state\/sessions\/0\/kind must be equal to one of the allowed values/],
+      ["an empty signing key", stateFile((f) => (f.state.signingKey = "")), /\/state\/signingKey must be a base64 string/],
+      ["a short signing key", stateFile((f) => (f.state.signingKey = "a2V5")), /\/state\/signingKey is 3 bytes long; HS256 needs at least 32/],
+      ["a signing key of 64 zero bytes", stateFile((f) => (f.state.signingKey = Buffer.alloc(64).toString("base64"))), /\/state\/signingKey is not random: only 1 distinct byte values/],
+      ["a missing signing key", stateFile((f) => delete f.state.signingKey), /\/state must have required property 'signingKey'/],
+      ["an unknown field", stateFile((f) => (f.state.users[0].isAdmin = true)), /\/state\/users\/0\/isAdmin is not a field of the state file/],
+      ["documents that are not arrays", stateFile((f) => (f.documents = { "demo.notes": { _id: 1 } })), /\/documents\/demo.notes must be array/],
+      ["bad documents", stateFile((f) => (f.documents = { nodot: [{ _id: 1 }] })), /documents are invalid/],
     ])("%s", async (_what, content, reason) => {
       const dataFile = path.join(tempDir("emulator-data"), "state.json");
       fs.writeFileSync(dataFile, content);
       const before = fs.statSync(dataFile).mtimeMs;
       const attempt = startEmulator({ appDir, dataFile, port: 0, log: () => undefined });
+      // Should a bad file be accepted, the emulator it started is closed again.
+      attempt.then((started) => started.close(), () => undefined);
       await expect(attempt).rejects.toBeInstanceOf(StateFileError);
       await expect(attempt).rejects.toThrow(new RegExp(`Cannot load emulator state from ${dataFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
       await expect(attempt).rejects.toThrow(reason);
+      const message = await attempt.catch((error: Error) => error.message);
+      // The file holds the signing key and password hashes: no value of it is quoted back.
+      expect(message).not.toContain(strongKey);
+      expect(message).not.toContain("uma@example.com");
       expect(fs.readFileSync(dataFile, "utf8")).toBe(content);
       expect(fs.statSync(dataFile).mtimeMs).toBe(before);
       expect(fs.readdirSync(path.dirname(dataFile))).toEqual(["state.json"]);
+    });
+
+    it("the valid file these cases start from loads", async () => {
+      const dataFile = path.join(tempDir("emulator-data"), "state.json");
+      fs.writeFileSync(dataFile, stateFile());
+      const emulator = await startTestEmulator({ appDir, dataFile });
+      try {
+        expect(emulator.state.getUser(user.id)?.data).toEqual({ email: "uma@example.com" });
+        expect(emulator.state.sessionCount("client", user.id)).toBe(1);
+      } finally {
+        await emulator.close();
+      }
     });
 
     it("an unreadable path (a directory)", async () => {
@@ -139,6 +186,45 @@ describe("atomic writes", () => {
     await writeFileAtomic(file, "new");
     expect(fs.readFileSync(file, "utf8")).toBe("new");
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("leftovers of an interrupted write", () => {
+  /** The pid of a process that has exited: its temp files can only be leftovers. */
+  function exitedPid(): number {
+    const child = spawnSync(process.execPath, ["-e", ""]);
+    return child.pid;
+  }
+
+  it("are removed at start; the data file, other files and a running writer's temp file stay", async () => {
+    const dir = tempDir("emulator-leftovers");
+    const dataFile = path.join(dir, "state.json");
+    const first = await startTestEmulator({ appDir, dataFile });
+    await call(first.url, "POST", `${CLIENT}/app/${first.clientAppId}/auth/providers/anon-user/login`, { body: {} });
+    await first.close();
+    const saved = fs.readFileSync(dataFile, "utf8");
+
+    const leftover = `state.json.${exitedPid()}.0a1b2c3d.tmp`;
+    const inFlight = `state.json.${process.pid}.99aabbcc.tmp`;
+    const unrelated = ["state.json.bak", `other.json.${exitedPid()}.0a1b2c3d.tmp`];
+    for (const name of [leftover, inFlight, ...unrelated]) fs.writeFileSync(path.join(dir, name), "{ half a wri");
+
+    const second = await startTestEmulator({ appDir, dataFile });
+    try {
+      expect(fs.readdirSync(dir).sort()).toEqual([inFlight, ...unrelated, "state.json"].sort());
+      expect(fs.readFileSync(dataFile, "utf8")).toBe(saved);
+      expect(second.state.userCount()).toBe(1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("of the CLI's secrets file are removed too", async () => {
+    const dir = tempDir("emulator-secrets");
+    const file = path.join(dir, "secrets.json");
+    fs.writeFileSync(path.join(dir, `secrets.json.${exitedPid()}.0a1b2c3d.tmp`), '{ "adminApiPub');
+    await loadOrCreateSecrets(file);
+    expect(fs.readdirSync(dir)).toEqual(["secrets.json"]);
   });
 });
 

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import * as path from "node:path";
 import * as Realm from "realm-web";
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
 import { banner } from "../../emulator/cli";
 import { MemoryStorage, makeFixtureApp, startTestEmulator } from "../helpers/emulator";

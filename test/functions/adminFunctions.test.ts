@@ -21,7 +21,7 @@ describe("admin functions", () => {
   it.each(USER_FUNCTIONS)("%s is denied to a non-admin and changes nothing", async (fn) => {
     const caller = await createUser(h.emulator);
     const target = await createUser(h.emulator);
-    h.emulator.state.createSession("client", target);
+    await h.emulator.state.createSession("client", target);
     const { error } = await callFunction(h.emulator, fn, userOf(caller), [target]);
     expect(error?.message).toMatch(new RegExp(`${fn}: user ${caller} is not an account admin.*"accountAdmins"`));
     expect(h.emulator.state.getUser(target)).toMatchObject({ disabled: false });
@@ -43,7 +43,7 @@ describe("admin functions", () => {
 
   it("lets an admin disable, enable, log out and delete a user", async () => {
     const target = await createUser(h.emulator);
-    h.emulator.state.createSession("client", target);
+    await h.emulator.state.createSession("client", target);
 
     expect((await callFunction(h.emulator, "disableUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "disabled" });
     expect(h.emulator.state.getUser(target)?.disabled).toBe(true);
@@ -52,7 +52,7 @@ describe("admin functions", () => {
     expect((await callFunction(h.emulator, "enableUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "enabled" });
     expect(h.emulator.state.getUser(target)?.disabled).toBe(false);
 
-    h.emulator.state.createSession("client", target);
+    await h.emulator.state.createSession("client", target);
     expect((await callFunction(h.emulator, "logoutUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "loggedOut" });
     expect(h.emulator.state.sessionCount("client", target)).toBe(0);
 

@@ -2,7 +2,7 @@
  * The scheduled functions as built: purgePendingUsers and sweepOrphanedUserData across several
  * Admin API pages, and across a run that reaches its time budget and a next run that resumes.
  */
-import { ManualClock } from "../../emulator/state";
+import { ManualClock } from "../../emulator/accounts/clock";
 import { callFunction, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
 
 const DAY = 24 * 60 * 60 * 1000;

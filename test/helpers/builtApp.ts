@@ -64,4 +64,4 @@ export async function callFunction(
   }
 }
 
-export { JWT_PATTERN } from "../../emulator/tokens";
+export { JWT_PATTERN } from "../../emulator/accounts/tokens";

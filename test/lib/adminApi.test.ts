@@ -38,8 +38,8 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 describe("adminLogin", () => {
   it("returns an access token and the session's refresh token for a valid key pair", async () => {
     const session = await adminLogin(http, config);
-    expect(h.emulator.state.checkToken(session.accessToken, "admin-access")).toMatchObject({ ok: true });
-    expect(h.emulator.state.checkToken(session.refreshToken, "admin-refresh")).toMatchObject({ ok: true });
+    expect(await h.emulator.state.checkToken(session.accessToken, "admin-access")).toMatchObject({ ok: true });
+    expect(await h.emulator.state.checkToken(session.refreshToken, "admin-refresh")).toMatchObject({ ok: true });
   });
 
   it("turns a refused key into a ConfigError naming the values, without the key", async () => {
@@ -96,7 +96,7 @@ describe("the Admin API client", () => {
     expect(h.emulator.state.getUser(ids[1])?.disabled).toBe(true);
     await client.enableUser(ids[1]);
     expect(h.emulator.state.getUser(ids[1])?.disabled).toBe(false);
-    h.emulator.state.createSession("client", ids[2]);
+    await h.emulator.state.createSession("client", ids[2]);
     await client.logoutUser(ids[2]);
     expect(h.emulator.state.sessionCount("client", ids[2])).toBe(0);
 

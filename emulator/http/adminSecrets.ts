@@ -13,8 +13,11 @@
  */
 import type { IncomingMessage } from "node:http";
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import type { EmulatorState } from "./state";
-import { HttpError, bearerToken, empty, json, readJsonObject, requireAccess, type Reply, type RouteParams } from "./httpUtil";
+import type { EmulatorState } from "../accounts/accountState";
+import { bearerToken, requireAccess } from "./auth";
+import { readJsonObject } from "./body";
+import { HttpError, empty, json, type Reply } from "./reply";
+import type { RouteParams } from "./router";
 
 const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const SECRET_VALUE_MAX = 500;
@@ -107,7 +110,7 @@ export function adminSecretsRoutes(deps: AdminSecretsDeps): AdminRoute[] {
   ];
 
   async function listApplications({ req, params, query }: RouteContext): Promise<Reply> {
-    requireAccess(deps.state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+    requireAccess(await deps.state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
     if (params.groupId !== deps.groupId) throw new HttpError(404, `group not found: no project ${params.groupId}`, "GroupNotFound");
     const products = (query.get("product") ?? "standard").split(",");
     const unknown = products.filter((p) => !PRODUCTS.includes(p));

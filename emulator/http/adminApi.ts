@@ -5,10 +5,15 @@
  * operation's OpenAPI operationId, before anything is checked or changed.
  */
 import type { IncomingMessage } from "node:http";
-import type { FaultPlan } from "./faults";
+import type { FaultPlan } from "../faults";
+import type { EmulatorState } from "../accounts/accountState";
 import { AdminSecretStore, adminSecretsRoutes } from "./adminSecrets";
-import { DOMAIN_ID, identitiesJson, type EmulatorState, type PendingRecord, type UserRecord } from "./state";
-import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
+import { DOMAIN_ID, identitiesJson, type PendingRecord, type UserRecord } from "../accounts/records";
+import { accountHttpError } from "./accountErrors";
+import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { readJsonObject } from "./body";
+import { HttpError, empty, json, type Reply } from "./reply";
+import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
 
 export const ADMIN_API_PREFIX = "/api/admin/v3.0";
 /** The Admin API answers at most 50 users or pending users a page. */
@@ -96,7 +101,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     if (fault === "drop") return { kind: "drop" };
     if (fault === "status500") throw new HttpError(500, `internal server error (injected fault on ${operationId})`, "InternalServerError");
     if (appScoped) {
-      requireAccess(state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+      requireAccess(await state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
       if (match.params.groupId !== options.groupId || match.params.appId !== options.appId) {
         throw new HttpError(404, `app not found: no app ${match.params.appId} in group ${match.params.groupId}`, "AppNotFound");
       }
@@ -111,19 +116,19 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     }
     const userId = state.checkAdminKey(username, apiKey);
     if (!userId) throw new HttpError(401, "failed to authenticate with MongoDB Cloud API: invalid API key", "InvalidPassword");
-    const issued = state.createSession("admin", userId);
+    const issued = await state.createSession("admin", userId);
     return json(200, { access_token: issued.accessToken, refresh_token: issued.refreshToken, user_id: userId, device_id: issued.session.deviceId });
   }
 
   async function adminCreateSession({ req }: AdminRequestContext): Promise<Reply> {
-    const check = state.checkToken(bearerToken(req), "admin-refresh");
+    const check = await state.checkToken(bearerToken(req), "admin-refresh");
     // The spec allows this operation one 401 answer only, whatever was wrong with the token.
     if (!check.ok) throw new HttpError(401, "invalid refresh token: incorrect token type", "InvalidSession");
-    return json(201, { access_token: state.issueAccessToken(check.session) });
+    return json(201, { access_token: await state.issueAccessToken(check.session) });
   }
 
   async function adminDeleteSession({ req }: AdminRequestContext): Promise<Reply> {
-    const check = requireRefresh(state.checkToken(bearerToken(req), "admin-refresh"));
+    const check = requireRefresh(await state.checkToken(bearerToken(req), "admin-refresh"));
     state.revokeSession(check.session.id);
     return empty(204);
   }
@@ -159,7 +164,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     try {
       return json(201, userJson(await state.createEmailPasswordUser(email, password)));
     } catch (error) {
-      throw registrationError(error);
+      throw accountHttpError(error);
     }
   }
 

@@ -3,26 +3,33 @@
  * (anon-user, local-userpass), registration, profile, session refresh and logout, function calls
  * in canonical EJSON, and the built-in user delete. Errors are App Services' `{ error, error_code, link? }`.
  */
-import { messageOf } from "../lib/errors";
-import { isObjectIdHex } from "../lib/ids";
-import { RUNTIME_ERRORS, runtimeErrorName } from "./runtime/functionRuntime";
+import { messageOf } from "../../lib/errors";
+import { isObjectIdHex } from "../../lib/ids";
+import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
 import type { IncomingMessage } from "node:http";
 import { randomBytes } from "node:crypto";
 import { EJSON, ObjectId } from "bson";
-import type { RuntimeAppInfo, RuntimeUser } from "./runtime/types";
-import {
-  ConfirmationRequiredError,
-  InvalidCredentialsError,
-  UserDisabledError,
-  DOMAIN_ID,
-  identitiesJson,
-  type AccessCheck,
-  type EmulatorState,
-  type UserRecord,
-} from "./state";
-import { HttpError, Router, bearerToken, requireAccess, requireRefresh, empty, json, methodNotAllowedError, notFoundError, readJsonObject, registrationError, type Reply, type RouteParams } from "./httpUtil";
+import type { RuntimeAppInfo, RuntimeUser } from "../runtime/types";
+import type { EmulatorState } from "../accounts/accountState";
+import { DOMAIN_ID, identitiesJson, type UserRecord } from "../accounts/records";
+import type { AccessCheck } from "../accounts/sessions";
+import { accountHttpError } from "./accountErrors";
+import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { readJsonObject } from "./body";
+import { escapeForLog } from "./logText";
+import { HttpError, empty, json, type Reply } from "./reply";
+import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
 
 export const CLIENT_API_PREFIX = "/api/client/v2.0";
+
+/**
+ * The longest function name a call may give, in UTF-16 units. A name is the path of its source
+ * in the app (`functions/<name>.js`, docs-app-services source/functions.txt, "Define a Function"),
+ * and 1024 bytes is the portable path limit (POSIX _XOPEN_PATH_MAX, macOS PATH_MAX); a name has
+ * at least as many UTF-8 bytes as UTF-16 units, so no deployable function has a longer name.
+ * Anything longer is refused before it is logged.
+ */
+export const MAX_FUNCTION_NAME_LENGTH = 1024;
 
 /** The part of FunctionRuntime this module uses (so tests can reason about it in isolation). */
 export interface FunctionCaller {
@@ -108,7 +115,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     const body = await readJsonObject(req, parseEjson);
     const user = await authenticate(params.provider, body);
     state.touchAuthentication(user.id);
-    const issued = state.createSession("client", user.id, deviceIdOf(body));
+    const issued = await state.createSession("client", user.id, deviceIdOf(body));
     return json(200, { access_token: issued.accessToken, refresh_token: issued.refreshToken, user_id: user.id, device_id: issued.session.deviceId });
   }
 
@@ -121,10 +128,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
       if (provider === "api-key") return state.authenticateApiKey(body.key);
       return await state.authenticateEmailPassword(body.username, body.password);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) throw new HttpError(401, error.message, "InvalidPassword");
-      if (error instanceof UserDisabledError) throw new HttpError(401, error.message, "UserDisabled");
-      if (error instanceof ConfirmationRequiredError) throw new HttpError(401, error.message, "AuthError");
-      throw error;
+      throw accountHttpError(error);
     }
   }
 
@@ -133,28 +137,28 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     try {
       await state.register(body.email, body.password, options.requireEmailConfirmation);
     } catch (error) {
-      throw registrationError(error);
+      throw accountHttpError(error);
     }
     return empty(201);
   }
 
   async function profile({ req }: ClientRequestContext): Promise<Reply> {
-    return json(200, profileJson(userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"))));
+    return json(200, profileJson(userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"))));
   }
 
   async function refreshSession({ req }: ClientRequestContext): Promise<Reply> {
-    const check = requireRefresh(state.checkToken(bearerToken(req), "refresh"));
-    return json(201, { access_token: state.issueAccessToken(check.session) });
+    const check = requireRefresh(await state.checkToken(bearerToken(req), "refresh"));
+    return json(201, { access_token: await state.issueAccessToken(check.session) });
   }
 
   async function logout({ req }: ClientRequestContext): Promise<Reply> {
-    const check = requireRefresh(state.checkToken(bearerToken(req), "refresh"));
+    const check = requireRefresh(await state.checkToken(bearerToken(req), "refresh"));
     state.revokeSession(check.session.id);
     return empty(204);
   }
 
   async function deleteSelf({ req }: ClientRequestContext): Promise<Reply> {
-    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
+    const user = userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"));
     state.deleteUser(user.id);
     return empty(204);
   }
@@ -168,10 +172,14 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
 
   async function callFunction({ req }: ClientRequestContext): Promise<Reply> {
     // Authenticate before reading the body, as App Services does: a stale token costs no upload work.
-    const user = userOf(requireAccess(state.checkToken(bearerToken(req), "access"), "an access token"));
+    const user = userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"));
     const body = await readJsonObject(req, parseEjson);
     const { name, arguments: args = [], service } = body;
     if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
+    if (name.length > MAX_FUNCTION_NAME_LENGTH) {
+      // Refused before it reaches a log line or an error text; the name itself is not echoed.
+      throw new HttpError(400, `function name is ${name.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, "InvalidParameter");
+    }
     if (!Array.isArray(args)) throw new HttpError(400, "function call \"arguments\" must be an array", "InvalidParameter");
     if (service !== undefined) throw new HttpError(404, `service not found: '${String(service)}'`, "ServiceNotFound");
 
@@ -207,7 +215,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   function logCall(name: string, userId: string, outcome: string, started: number): void {
-    options.log(`function ${name} user=${userId} ${outcome} ${Date.now() - started}ms`);
+    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms`);
   }
 
   return { handle };
