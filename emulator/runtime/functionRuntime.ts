@@ -10,7 +10,7 @@ import vm from "node:vm";
 import { messageOf } from "../../lib/errors";
 import type { LoadedApp } from "./appDirectory";
 import { createContextHttp, TextBinary } from "./http";
-import type { MongoDbService } from "./mongodb";
+import type { MongoDbService } from "../data/service";
 import type { CallOrigin, FunctionConfig, RuntimeAppInfo, RuntimeUser } from "./types";
 
 export const DEFAULT_TIMEOUT_MS = 300_000;

@@ -7,7 +7,8 @@ import { createServer } from "node:http";
 import { FaultPlan } from "../../emulator/faults";
 import type { LoadedApp } from "../../emulator/runtime/appDirectory";
 import { FunctionRuntime, RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
-import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { createMongoDbService } from "../../emulator/data/service";
+import { DocumentStore } from "../../emulator/data/store";
 import { SYSTEM_USER, type RuntimeUser } from "../../emulator/runtime/types";
 
 const USER: RuntimeUser = { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] };

@@ -5,7 +5,8 @@
 import { FaultPlan } from "../../emulator/faults";
 import type { LoadedApp } from "../../emulator/runtime/appDirectory";
 import { FunctionRuntime } from "../../emulator/runtime/functionRuntime";
-import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { createMongoDbService } from "../../emulator/data/service";
+import { DocumentStore } from "../../emulator/data/store";
 import { startScheduler } from "../../emulator/scheduler";
 
 const config = (name: string) => ({ name, private: true, run_as_system: true, disable_arg_logs: false });
