@@ -49,6 +49,8 @@ export async function runPool<T>(
       }
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const workers: Array<Promise<void>> = [];
+  for (let i = 0; i < options.concurrency; i++) workers.push(worker());
+  await Promise.all(workers);
   return { failures, exhausted };
 }

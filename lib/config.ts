@@ -87,7 +87,7 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
   }
 
   const maxAge = optional(VALUE_NAMES.pendingMaxAge) ?? 7;
-  if (typeof maxAge !== "number" || !Number.isFinite(maxAge) || maxAge <= 0) {
+  if (typeof maxAge !== "number" || !isFinite(maxAge) || maxAge <= 0) {
     problems.push(`Value "${VALUE_NAMES.pendingMaxAge}" must be a positive number of days, got ${JSON.stringify(maxAge)}.`);
   }
 
@@ -97,7 +97,7 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
   const jobState = parseCollectionRef(optional(VALUE_NAMES.jobState), VALUE_NAMES.jobState, problems) ?? DEFAULT_JOB_STATE;
 
   const concurrency = optional(VALUE_NAMES.concurrency) ?? 10;
-  if (!Number.isInteger(concurrency) || (concurrency as number) < 1 || (concurrency as number) > 20) {
+  if (typeof concurrency !== "number" || !isFinite(concurrency) || Math.floor(concurrency) !== concurrency || concurrency < 1 || concurrency > 20) {
     problems.push(`Value "${VALUE_NAMES.concurrency}" must be a whole number from 1 to 20 (App Services allows 25 sockets), got ${JSON.stringify(concurrency)}.`);
   }
   const runBudget = optional(VALUE_NAMES.runBudget) ?? 240;

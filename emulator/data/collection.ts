@@ -14,7 +14,8 @@ import { applyBulkOperation, parseBulkOperation } from "./bulk";
 import { Cursor } from "./cursor";
 import { DataServiceError, serviceError } from "./errors";
 import { MINGO_OPTIONS, allMatches, distinctValues, findDocuments, firstMatch, project } from "./query";
-import { DocumentStore, checkNames, commitNamespace, insertInto, readNamespace } from "./store";
+import { checkNames } from "./names";
+import { DocumentStore, commitNamespace, insertInto, readNamespace } from "./store";
 import type {
   BulkWriteOperation, DeleteResult, FindOneAndModifyOptions, InsertManyResult, InsertOneResult, MongoCollection, MongoCursor,
   SortSpec, UpdateOptions, UpdateResult, UpdateSpec,

@@ -1,7 +1,8 @@
 /** The object behind `context.services.get("mongodb-atlas")`, on the emulator's main thread. */
 import type { FaultPlan } from "../faults";
 import { Collection } from "./collection";
-import { checkDbName, type DocumentStore } from "./store";
+import { checkDbName } from "./names";
+import type { DocumentStore } from "./store";
 import type { MongoCollection } from "./types";
 
 

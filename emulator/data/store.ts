@@ -6,6 +6,7 @@ import { messageOf } from "../../lib/errors";
 import { EJSON, ObjectId } from "bson";
 import { asNewDocument } from "./arguments";
 import { duplicateKeyError } from "./errors";
+import { checkNames } from "./names";
 import { copyOf, fromCaller, idKey, isPlainObject, unwrapBsonValues, type Document } from "./wire";
 
 
@@ -30,25 +31,6 @@ export function commitNamespace(store: DocumentStore, namespace: string, docs: D
   storageOf(store).set(namespace, docs);
   changeListeners.get(store)?.forEach((listener) => listener());
 }
-
-const INVALID_DB_NAME = /[/\\. "$\0]/;
-
-export function checkDbName(db: unknown): string {
-  if (typeof db !== "string" || db.length === 0 || INVALID_DB_NAME.test(db)) {
-    throw new Error(`invalid database name ${JSON.stringify(db)}: it must be a non-empty string without / \\ . " $ or spaces`);
-  }
-  return db;
-}
-
-/** The namespace "db.collection" (collection names may contain dots; database names may not). */
-export function checkNames(db: unknown, collection: unknown): string {
-  checkDbName(db);
-  if (typeof collection !== "string" || collection.length === 0 || /[$\0]/.test(collection)) {
-    throw new Error(`invalid collection name ${JSON.stringify(collection)}: it must be a non-empty string without $`);
-  }
-  return `${db}.${collection}`;
-}
-
 
 /**
  * Appends documents, giving each an `_id` first when it has none (as the drivers do for a missing or

@@ -61,8 +61,8 @@ describe("scheduled triggers", () => {
     await waitFor(() => lines.some((l) => l.startsWith("trigger failing")) && store.documents("t", "runs").length >= 1);
     scheduler.stop();
 
-    expect(lines).toContainEqual(expect.stringMatching(/^trigger everySecond -> tick ok \d+ms$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^trigger failing -> fail error: boom \d+ms$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^trigger everySecond -> tick ok \d+ms ops=1$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^trigger failing -> fail error: boom \d+ms ops=0$/));
     expect(lines.some((l) => l.includes("off"))).toBe(false);
     expect(store.documents("t", "runs")[0]).toMatchObject({ system: true, asSystem: true });
 
@@ -71,3 +71,5 @@ describe("scheduled triggers", () => {
     expect(store.documents("t", "runs").length).toBe(count);
   });
 });
+
+afterAll(() => runtime.close());
