@@ -39,6 +39,8 @@ class PooledWorker {
   readonly active = new Map<number, Active>();
   appVersion = -1;
   lastHeard = Date.now();
+  /** Whether it ever answered: a worker that dies before that would die again, so it is not replaced. */
+  heard = false;
   stopped = false;
 
   constructor(readonly thread: Worker) {}
@@ -113,6 +115,7 @@ export class WorkerPool {
 
   private onMessage(worker: PooledWorker, message: FromWorker): void {
     worker.lastHeard = Date.now();
+    worker.heard = true;
     if (message.kind === "beat" || message.kind === "aborted") return;
     const active = worker.active.get(message.exec);
     switch (message.kind) {
@@ -171,7 +174,7 @@ export class WorkerPool {
     const index = this.workers.indexOf(worker);
     if (index >= 0) this.workers.splice(index, 1);
     await this.stop(worker, reason);
-    if (!this.closed && this.started && this.workers.length < this.size) this.spawn(await this.started);
+    if (worker.heard && !this.closed && this.started && this.workers.length < this.size) this.spawn(await this.started);
   }
 
   private async stop(worker: PooledWorker, reason: string): Promise<void> {

@@ -68,7 +68,8 @@ export class Execution {
       result = await this.invoke(this.name, args, entry.config.run_as_system || this.user.type === "system");
     } catch (error) {
       // Whatever fails once the limit has passed (vm's timeout, a refused call) is the limit.
-      const name = isVmTimeout(error) || this.expired() ? RUNTIME_ERRORS.timeout : RUNTIME_ERRORS.execution;
+      const timedOut = this.expired() || (isVmTimeout(error) && !(error instanceof RuntimeError));
+      const name = timedOut ? RUNTIME_ERRORS.timeout : RUNTIME_ERRORS.execution;
       this.finish({ ok: false, error: { name, message: messageOf(error) }, ops: this.ops });
       return;
     }
@@ -147,7 +148,7 @@ export class Execution {
     try {
       script.runInContext(sandbox, { timeout: Math.min(1000, this.remainingMs()) });
     } catch (error) {
-      if (isVmTimeout(error) || this.expired()) throw new RuntimeError(RUNTIME_ERRORS.timeout, timeLimitMessage(this.name, this.timeoutMs));
+      if (this.expired()) throw new RuntimeError(RUNTIME_ERRORS.timeout, timeLimitMessage(this.name, this.timeoutMs));
       throw new RuntimeError(RUNTIME_ERRORS.execution, `function '${name}' failed to load: ${messageOf(error)}`);
     }
     if (typeof (sandbox as { exports?: unknown }).exports !== "function") {
