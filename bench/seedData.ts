@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { EJSON, ObjectId } from "bson";
 import type { Emulator } from "../emulator/server";
-import type { DocumentStore } from "../emulator/runtime/mongodb";
+import type { DocumentStore } from "../emulator/data/store";
 import { mapPool } from "./stats";
 
 export const BENCH_DATABASE = "bench";

@@ -1,7 +1,7 @@
 /**
  * `npm start`: builds the bundle, starts the emulator on 127.0.0.1:8787 (by default), seeds a
  * demo into an empty state and prints how to try it with realm-web. Ctrl-C stops it cleanly.
- * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]
+ * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS]
  */
 import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
@@ -9,6 +9,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
+import { LIMITS } from "./runtime/rules";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
 import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
 
@@ -24,20 +25,23 @@ export interface CliOptions {
   secretsFile: string;
   /** Added before every Admin API request and data-service call, to make round trips visible. */
   latencyMs: number;
+  /** Each function execution's time limit (App Services': 300 s). */
+  functionTimeLimitMs: number;
 }
 
 class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS]";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS]";
+const MAX_TIME_LIMIT_SECONDS = LIMITS.timeLimitMs / 1000;
 
 export function parseCliArgs(argv: string[]): CliOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "function-time-limit": { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -48,6 +52,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${String(values.port)}.\n${USAGE}`);
   const latencyMs = values.latency === undefined ? 0 : Number(values.latency);
   if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${String(values.latency)}.\n${USAGE}`);
+  const timeLimit = values["function-time-limit"] === undefined ? MAX_TIME_LIMIT_SECONDS : Number(values["function-time-limit"]);
+  if (!(timeLimit > 0 && timeLimit <= MAX_TIME_LIMIT_SECONDS)) {
+    throw new UsageError(`--function-time-limit must be a number of seconds above 0 and at most ${MAX_TIME_LIMIT_SECONDS} (App Services' limit), got ${String(values["function-time-limit"])}.\n${USAGE}`);
+  }
   const appId = (values["app-id"] as string | undefined) ?? DEFAULT_CLIENT_APP_ID;
   if (!/^[A-Za-z0-9_-]+$/.test(appId)) throw new UsageError(`--app-id may hold letters, digits, "-" and "_" only, got ${JSON.stringify(appId)}.`);
   return {
@@ -57,6 +65,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     dataFile: values.data === undefined ? undefined : resolve(values.data as string),
     secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(values.secrets as string),
     latencyMs,
+    functionTimeLimitMs: timeLimit * 1000,
   };
 }
 
@@ -100,6 +109,7 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
     ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
+    ...(options.functionTimeLimitMs !== LIMITS.timeLimitMs ? [`  time limit:     ${options.functionTimeLimitMs / 1000} s per function execution (App Services: ${MAX_TIME_LIMIT_SECONDS} s)`] : []),
     `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
     "",
     seed.seeded ? "Demo users (seeded now):" : "Demo users (seeded earlier; still there unless deleted):",
@@ -148,6 +158,7 @@ export async function main(argv: string[]): Promise<Emulator> {
     dataFile: options.dataFile,
     secrets,
     runTriggers: true,
+    functionTimeoutMs: options.functionTimeLimitMs,
     valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);

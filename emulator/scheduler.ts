@@ -22,10 +22,11 @@ export function startScheduler(triggers: TriggerDefinition[], runtime: () => Fun
       const job = new Cron(trigger.schedule, { timezone: "UTC", protect: true }, async function runTrigger() {
         const started = Date.now();
         try {
-          await runtime().call(trigger.function_name, [], SYSTEM_USER, "system");
-          log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms`);
+          const { ops } = await runtime().run(trigger.function_name, [], SYSTEM_USER, "system");
+          log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms ops=${ops}`);
         } catch (error) {
-          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${messageOf(error)} ${Date.now() - started}ms`);
+          const ops = (error as { ops?: number }).ops ?? 0;
+          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${messageOf(error)} ${Date.now() - started}ms ops=${ops}`);
         }
       });
       return { trigger, job };

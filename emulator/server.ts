@@ -9,9 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { randomBytes, randomUUID } from "node:crypto";
 import { FaultPlan } from "./faults";
-import { loadAppDirectory, type LoadedApp } from "./runtime/appDirectory";
-import { FunctionRuntime } from "./runtime/functionRuntime";
-import { DocumentStore, createMongoDbService } from "./runtime/mongodb";
+import { AppHost, type AppChanges } from "./runtime/appHost";
+import type { FunctionRuntime } from "./runtime/functionRuntime";
+import { createMongoDbService } from "./data/service";
+import { DocumentStore } from "./data/store";
 import type { RuntimeAppInfo } from "./runtime/types";
 import { EmulatorState } from "./accounts/accountState";
 import type { Clock } from "./accounts/clock";
@@ -19,10 +20,10 @@ import { redactTokens } from "./accounts/tokens";
 import { StateFileError, loadStateFile, type StateFileContents } from "./data/stateFile";
 import { StateSaver } from "./data/stateSaver";
 import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
+import type { AdminSecretStore } from "./http/adminSecrets";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
 import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
-import type { AdminSecretStore } from "./http/adminSecrets";
 import { startScheduler, type Scheduler } from "./scheduler";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
@@ -89,11 +90,7 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
-export interface AppChanges {
-  added: string[];
-  changed: string[];
-  removed: string[];
-}
+export type { AppChanges } from "./runtime/appHost";
 
 export class PortInUseError extends Error {
   override name = "PortInUseError";
@@ -110,105 +107,179 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const host = options.host ?? "127.0.0.1";
   const clientAppId = options.clientAppId ?? DEFAULT_CLIENT_APP_ID;
   const faults = options.faults ?? new FaultPlan();
-  const writeLine = options.log ?? function printLine(line: string) { console.log(line); };
+  // Persisted state first: a bad file must stop start-up before anything listens or writes.
+  const { store, state } = await restoreState(options.dataFile, options.clock);
+  const { secrets, adminKeys } = emulatorSecrets(options.secrets, state);
+  const redact = redactor(secrets);
+  const writeLine = options.log ?? printLine;
+  /** Every line the emulator logs goes through here, so no call site can forget to redact. */
+  const log = function logRedacted(line: string) {
+    writeLine(redact(line));
+  };
 
-  // Load persisted state first: a bad file must stop start-up before anything listens or writes.
-  const persisted = options.dataFile ? await loadStateFile(options.dataFile) : undefined;
-  const store = restoreStore(options.dataFile, persisted);
-  const state = new EmulatorState({ clock: options.clock, snapshot: persisted?.state });
+  // The server listens first because the functions' adminApiBaseUrl needs its port.
+  const listening = await listenForRequests(host, options.port ?? 0);
+  const adminApiBaseUrl = `${listening.url}${ADMIN_API_PREFIX}`;
+  const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
 
+  const saver = saveEveryChange(options.dataFile, state, store, log);
+  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
+  const clientApi = createClientApi({
+    state,
+    clientAppId,
+    appInfo: apps.appInfo,
+    baseUrl: () => listening.url,
+    runtime: () => apps.runtime,
+    requireEmailConfirmation: options.requireEmailConfirmation ?? false,
+    log,
+  });
+  const dispatch = dispatcher(listening.url, adminApi, clientApi, redact, log);
+  listening.serve(answerAfterSaving(dispatch, saver, log));
+
+  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log) : undefined);
+  let scheduler = schedule();
+
+  return {
+    url: listening.url,
+    port: listening.port,
+    clientAppId,
+    adminApiBaseUrl,
+    adminKeys,
+    get appInfo() {
+      return apps.appInfo;
+    },
+    state,
+    store,
+    faults,
+    get runtime() {
+      return apps.runtime;
+    },
+    reload() {
+      const changes = apps.reload();
+      scheduler?.stop();
+      scheduler = schedule();
+      return changes;
+    },
+    async persist() {
+      if (saver) await saver.save();
+    },
+    nextTriggerRuns() {
+      return scheduler ? scheduler.nextRuns() : apps.app.triggers.map((t) => ({ trigger: t.name, at: null }));
+    },
+    async close() {
+      scheduler?.stop();
+      await closeServer(listening.server);
+      await apps.close();
+      if (saver) await saver.save();
+    },
+  };
+}
+
+function printLine(line: string): void {
+  console.log(line);
+}
+
+async function restoreState(dataFile: string | undefined, clock: Clock | undefined): Promise<{ store: DocumentStore; state: EmulatorState }> {
+  const persisted = dataFile ? await loadStateFile(dataFile) : undefined;
+  const store = restoreStore(dataFile, persisted);
+  return { store, state: new EmulatorState({ clock, snapshot: persisted?.state }) };
+}
+
+/** The emulator's secrets: the given ones over a freshly generated Admin API key pair, which the state then accepts. */
+function emulatorSecrets(given: Record<string, string> | undefined, state: EmulatorState) {
   const generated = generateAdminKeyPair();
   const secrets: Record<string, string> = {
     [ADMIN_PUBLIC_KEY_SECRET]: generated.publicKey,
     [ADMIN_PRIVATE_KEY_SECRET]: generated.privateKey,
-    ...options.secrets,
+    ...given,
   };
   const adminKeys = { publicKey: secrets[ADMIN_PUBLIC_KEY_SECRET], privateKey: secrets[ADMIN_PRIVATE_KEY_SECRET] };
   state.setAdminKeys(adminKeys.publicKey, adminKeys.privateKey);
+  return { secrets, adminKeys };
+}
 
-  /** Keeps the key pair and tokens out of anything the emulator sends or logs. */
-  function redact(text: string): string {
+/** Keeps the key pair and tokens out of anything the emulator sends or logs. */
+function redactor(secrets: Record<string, string>): (text: string) => string {
+  return function redact(text: string): string {
     let out = redactTokens(text);
     for (const secret of Object.values(secrets)) if (secret.length >= 6) out = out.split(secret).join("[redacted]");
     return out;
-  }
-  /** Every line the emulator logs goes through here, so no call site can forget to redact. */
-  const log = (line: string) => writeLine(redact(line));
+  };
+}
 
-  // The server starts first because the functions' adminApiBaseUrl needs its port.
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface Listening {
+  server: Server;
+  port: number;
+  url: string;
+  /** Starts answering requests with `handler` (until then: 503, starting). */
+  serve(handler: RequestHandler): void;
+}
+
+async function listenForRequests(host: string, port: number): Promise<Listening> {
+  let handler: RequestHandler | undefined;
   const server = createServer(function onRequest(req, res) {
     if (handler) handler(req, res);
     else sendReply(req, res, errorReply(new HttpError(503, "emulator is starting", "ServiceUnavailable")));
   });
-  const port = await listen(server, host, options.port ?? 0);
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  const adminApiBaseUrl = `${url}${ADMIN_API_PREFIX}`;
+  const bound = await listen(server, host, port);
+  return {
+    server,
+    port: bound,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`,
+    serve(next) {
+      handler = next;
+    },
+  };
+}
 
-  let runtime: FunctionRuntime;
-  let appInfo: RuntimeAppInfo;
-  let app: LoadedApp;
-  const data = createMongoDbService(store, faults);
-  const loadApp = () => loadAppDirectory(options.appDir, { secrets, valueOverrides: { adminApiBaseUrl, ...options.valueOverrides } });
-  const newRuntime = () => new FunctionRuntime({ app, appInfo, data, timeoutMs: options.functionTimeoutMs, console: options.functionConsole });
+/** Loads the app and its runtime; a failure closes the server that was already listening. */
+async function hostApp(
+  options: EmulatorOptions,
+  listening: Listening,
+  deps: { secrets: Record<string, string>; adminApiBaseUrl: string; clientAppId: string; state: EmulatorState; store: DocumentStore; faults: FaultPlan },
+): Promise<AppHost> {
   try {
-    app = loadApp();
-    appInfo = {
-      id: EMULATOR_APP_ID,
-      clientAppId,
-      name: app.name,
-      projectId: EMULATOR_GROUP_ID,
-      deployment: { model: "GLOBAL", providerRegion: "aws-us-east-1" },
-      lastDeployed: new Date(state.clock.now()).toISOString(),
-      hostingUri: "",
-    };
-    runtime = newRuntime();
+    return new AppHost({
+      appDir: options.appDir,
+      load: { secrets: deps.secrets, valueOverrides: { adminApiBaseUrl: deps.adminApiBaseUrl, ...options.valueOverrides } },
+      appInfo: {
+        id: EMULATOR_APP_ID,
+        clientAppId: deps.clientAppId,
+        projectId: EMULATOR_GROUP_ID,
+        deployment: { model: "GLOBAL", providerRegion: "aws-us-east-1" },
+        hostingUri: "",
+      },
+      now: () => deps.state.clock.now(),
+      data: createMongoDbService(deps.store, deps.faults),
+      timeoutMs: options.functionTimeoutMs,
+      console: options.functionConsole,
+    });
   } catch (error) {
-    await closeServer(server);
+    await closeServer(listening.server);
     throw error;
   }
+}
 
-  const saver = options.dataFile
-    ? new StateSaver(options.dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
-        log(`state: could not save ${options.dataFile}: ${messageOf(error)}`);
-      })
-    : undefined;
-  // Every change reaches the disk, wherever it came from: a request, a trigger, a seed.
-  const saveAfterChange = () => void saver?.save().catch(() => undefined);
-  if (saver) {
-    state.onChange(saveAfterChange);
-    store.onChange(saveAfterChange);
-  }
-
-  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: appInfo.name, secrets: options.adminSecrets });
-  const clientApi = createClientApi({
-    state,
-    clientAppId,
-    appInfo,
-    baseUrl: () => url,
-    runtime: () => runtime,
-    requireEmailConfirmation: options.requireEmailConfirmation ?? false,
-    log,
+/** With a data file, every change reaches the disk, wherever it came from: a request, a trigger, a seed. */
+function saveEveryChange(dataFile: string | undefined, state: EmulatorState, store: DocumentStore, log: (line: string) => void): StateSaver | undefined {
+  if (!dataFile) return undefined;
+  const saver = new StateSaver(dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
+    log(`state: could not save ${dataFile}: ${messageOf(error)}`);
   });
+  const saveAfterChange = () => void saver.save().catch(() => undefined);
+  state.onChange(saveAfterChange);
+  store.onChange(saveAfterChange);
+  return saver;
+}
 
-  handler = function handleRequest(req, res) {
-    dispatch(req)
-      .then(async function answer(reply) {
-        // A changing request is on disk before its answer leaves: a 2xx means the change survives a
-        // restart, so a change that could not be saved is answered as a server error.
-        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") {
-          const saved = await saver.save().then(() => true, () => false);
-          if (!saved) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
-        }
-        sendReply(req, res, reply);
-      })
-      .catch(function reportAnswerFailure(error: unknown) {
-        log(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`);
-        res.destroy();
-      });
-  };
+type Dispatch = (req: IncomingMessage) => Promise<Reply>;
+type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
 
-  async function dispatch(req: IncomingMessage): Promise<Reply> {
+/** Routes a request to the Admin API or the client API; errors become App Services' error replies, redacted. */
+function dispatcher(url: string, adminApi: ApiHandler, clientApi: ApiHandler, redact: (text: string) => string, log: (line: string) => void): Dispatch {
+  return async function dispatch(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? "GET";
     try {
       const parsed = new URL(req.url ?? "/", url);
@@ -225,50 +296,27 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       log(`emulator: internal error on ${method} ${req.url ?? ""}: ${messageOf(error)}`);
       return errorReply(new HttpError(500, "internal server error", "InternalServerError"));
     }
-  }
+  };
+}
 
-  const schedule = (): Scheduler | undefined =>
-    options.runTriggers ? startScheduler(app.triggers, () => runtime, log) : undefined;
-  let scheduler = schedule();
-
-  return {
-    url,
-    port,
-    clientAppId,
-    adminApiBaseUrl,
-    adminKeys,
-    appInfo,
-    state,
-    store,
-    faults,
-    get runtime() {
-      return runtime;
-    },
-    reload() {
-      const previous = app.functions;
-      app = loadApp();
-      appInfo = { ...appInfo, lastDeployed: new Date(state.clock.now()).toISOString() };
-      runtime = newRuntime();
-      scheduler?.stop();
-      scheduler = schedule();
-      const names = (m: Map<string, unknown>) => [...m.keys()];
-      return {
-        added: names(app.functions).filter((n) => !previous.has(n)),
-        changed: names(app.functions).filter((n) => previous.has(n) && previous.get(n)?.source !== app.functions.get(n)?.source),
-        removed: names(previous).filter((n) => !app.functions.has(n)),
-      };
-    },
-    async persist() {
-      if (saver) await saver.save();
-    },
-    nextTriggerRuns() {
-      return scheduler ? scheduler.nextRuns() : app.triggers.map((t) => ({ trigger: t.name, at: null }));
-    },
-    async close() {
-      scheduler?.stop();
-      await closeServer(server);
-      if (saver) await saver.save();
-    },
+/**
+ * A changing request is on disk before its answer leaves: a 2xx means the change survives a
+ * restart, so a change that could not be saved is answered as a server error.
+ */
+function answerAfterSaving(dispatch: Dispatch, saver: StateSaver | undefined, log: (line: string) => void): RequestHandler {
+  return function handleRequest(req, res) {
+    dispatch(req)
+      .then(async function answer(reply) {
+        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") {
+          const saved = await saver.save().then(() => true, () => false);
+          if (!saved) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
+        }
+        sendReply(req, res, reply);
+      })
+      .catch(function reportAnswerFailure(error: unknown) {
+        log(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`);
+        res.destroy();
+      });
   };
 }
 

@@ -97,7 +97,7 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
   const jobState = parseCollectionRef(optional(VALUE_NAMES.jobState), VALUE_NAMES.jobState, problems) ?? DEFAULT_JOB_STATE;
 
   const concurrency = optional(VALUE_NAMES.concurrency) ?? 10;
-  if (typeof concurrency !== "number" || Math.floor(concurrency) !== concurrency || concurrency < 1 || concurrency > 20) {
+  if (typeof concurrency !== "number" || !isFinite(concurrency) || Math.floor(concurrency) !== concurrency || concurrency < 1 || concurrency > 20) {
     problems.push(`Value "${VALUE_NAMES.concurrency}" must be a whole number from 1 to 20 (App Services allows 25 sockets), got ${JSON.stringify(concurrency)}.`);
   }
   const runBudget = optional(VALUE_NAMES.runBudget) ?? 240;

@@ -33,7 +33,8 @@ export const MAX_FUNCTION_NAME_LENGTH = 1024;
 
 /** The part of FunctionRuntime this module uses (so tests can reason about it in isolation). */
 export interface FunctionCaller {
-  call(name: string, args: unknown[], user: RuntimeUser, origin: "client" | "system"): Promise<unknown>;
+  /** The result as canonical EJSON (undefined for undefined) and the async operations the call took; errors carry `ops` too. */
+  run(name: string, args: unknown[], user: RuntimeUser, origin: "client" | "system"): Promise<{ ejson: string | undefined; ops: number }>;
 }
 
 export interface ClientApiOptions {
@@ -186,13 +187,12 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     const started = Date.now();
     const callId = new ObjectId().toHexString();
     try {
-      const result = await options.runtime().call(name, args, runtimeUser(user), "client");
-      const text = result === undefined ? '{"$undefined":true}' : EJSON.stringify(result, { relaxed: false });
-      logCall(name, user.id, "ok", started);
-      return { kind: "text", status: 200, text };
+      const execution = await options.runtime().run(name, args, runtimeUser(user), "client");
+      logCall(name, user.id, "ok", started, execution.ops);
+      return { kind: "text", status: 200, text: execution.ejson ?? '{"$undefined":true}' };
     } catch (error) {
       const answer = functionError(name, error, callId);
-      logCall(name, user.id, `error: ${answer.errorCode}: ${answer.message}`, started);
+      logCall(name, user.id, `error: ${answer.errorCode}: ${answer.message}`, started, (error as { ops?: number }).ops ?? 0);
       throw answer;
     }
   }
@@ -214,8 +214,9 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     }
   }
 
-  function logCall(name: string, userId: string, outcome: string, started: number): void {
-    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms`);
+  /** `ops`: the call's async operations (rules.ts LIMITS.asyncOperations). */
+  function logCall(name: string, userId: string, outcome: string, started: number, ops: number): void {
+    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms ops=${ops}`);
   }
 
   return { handle };

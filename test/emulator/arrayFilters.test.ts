@@ -3,7 +3,8 @@
  * alone refuses them: several paths under one filtered positional operator, filters evaluated on
  * the document as it was before the update.
  */
-import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { createMongoDbService } from "../../emulator/data/service";
+import { DocumentStore } from "../../emulator/data/store";
 import { FaultPlan } from "../../emulator/faults";
 
 function collection() {

@@ -206,8 +206,8 @@ describe("client API", () => {
     await callFunction(emulator, session.access, "quiet", ["a-private-argument-value"]);
     await callFunction(emulator, session.access, "fail");
     expect(emulator.logLines).toHaveLength(2);
-    expect(emulator.logLines[0]).toMatch(new RegExp(`^function quiet user=${session.userId} ok \\d+ms$`));
-    expect(emulator.logLines[1]).toMatch(new RegExp(`^function fail user=${session.userId} error: FunctionExecutionError: boom: the widget is broken \\d+ms$`));
+    expect(emulator.logLines[0]).toMatch(new RegExp(`^function quiet user=${session.userId} ok \\d+ms ops=0$`));
+    expect(emulator.logLines[1]).toMatch(new RegExp(`^function fail user=${session.userId} error: FunctionExecutionError: boom: the widget is broken \\d+ms ops=0$`));
     const all = emulator.logLines.join("\n");
     expect(all).not.toContain("a-private-argument-value");
     expect(all).not.toContain(session.access);

@@ -4,10 +4,12 @@
  * functions, context.functions.execute, and the bundle's dataSourceName value.
  */
 import { createServer } from "node:http";
+import { Long, ObjectId } from "bson";
 import { FaultPlan } from "../../emulator/faults";
 import type { LoadedApp } from "../../emulator/runtime/appDirectory";
 import { FunctionRuntime, RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
-import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { createMongoDbService } from "../../emulator/data/service";
+import { DocumentStore } from "../../emulator/data/store";
 import { SYSTEM_USER, type RuntimeUser } from "../../emulator/runtime/types";
 
 const USER: RuntimeUser = { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] };
@@ -26,14 +28,19 @@ function runtimeWith(sources: Record<string, string>, options: { values?: Record
       ]),
     ),
   };
-  const runtime = new FunctionRuntime({
+  const runtime: FunctionRuntime = new FunctionRuntime({
     app,
     appInfo: { id: "a", clientAppId: "c", name: "n", projectId: "p", deployment: { model: "GLOBAL", providerRegion: "r" }, lastDeployed: "", hostingUri: "" },
     data: createMongoDbService(store, new FaultPlan()),
     timeoutMs: options.timeoutMs,
   });
+  started.push(runtime);
   return { runtime, store };
 }
+
+/** Every runtime a test started: each has its own worker threads. */
+const started: FunctionRuntime[] = [];
+afterAll(() => Promise.all(started.map((runtime) => runtime.close())));
 
 describe("the function runtime", () => {
   it("gives every call a fresh context: top-level state does not survive", async () => {
@@ -93,7 +100,8 @@ describe("the function runtime", () => {
     const { runtime } = runtimeWith({ asUser: source, asSystem: source }, { system: ["asSystem"] });
     expect(await runtime.call("asUser", [], USER, "client")).toEqual([false, USER.id]);
     expect(await runtime.call("asSystem", [], USER, "client")).toEqual([true, USER.id]);
-    expect(await runtime.call("asUser", [], SYSTEM_USER, "system")).toEqual([true, undefined]);
+    // The system user has no id: undefined, which EJSON carries to any caller as null.
+    expect(await runtime.call("asUser", [], SYSTEM_USER, "system")).toEqual([true, null]);
   });
 
   it("refuses private functions to clients but lets other functions execute them as the same caller", async () => {
@@ -108,11 +116,48 @@ describe("the function runtime", () => {
     expect(await runtime.call("publicEntry", [], USER, "client")).toEqual({ doubled: 42, caller: USER.id });
   });
 
-  it("serves the data source named by the bundle's dataSourceName value, and no other", async () => {
-    const source = `exports = function (name) { return context.services.get(name).db("app").collection("c").count({}); };`;
+  it("serves the data source named by the bundle's dataSourceName value, and undefined for any other name (as documented)", async () => {
+    const source = `exports = function (name) { var service = context.services.get(name); return service === undefined ? "undefined" : service.db("app").collection("c").count({}); };`;
     const { runtime } = runtimeWith({ count: source }, { values: { dataSourceName: "my-cluster" } });
     await expect(runtime.call("count", ["my-cluster"], USER, "client")).resolves.toBe(0);
-    await expect(runtime.call("count", ["mongodb-atlas"], USER, "client")).rejects.toMatchObject({ message: "service not found: 'mongodb-atlas'" });
+    await expect(runtime.call("count", ["mongodb-atlas"], USER, "client")).resolves.toBe("undefined");
+  });
+
+  it("carries what EJSON would silently change to the data service, which refuses it: an undefined filter value, a function, a cycle", async () => {
+    const { runtime, store } = runtimeWith({
+      tryFilters: `exports = async function () {
+        const notes = context.services.get("mongodb-atlas").db("app").collection("notes");
+        await notes.insertOne({ owner_id: "a" });
+        const cyclic = {}; cyclic.self = cyclic;
+        const attempts = [{ owner_id: undefined }, { $where: function () { return true; } }, { owner_id: cyclic }];
+        const out = [];
+        for (const filter of attempts) { try { await notes.deleteMany(filter); out.push("deleted"); } catch (e) { out.push(e.message); } }
+        return out;
+      };`,
+    });
+    expect(await runtime.call("tryFilters", [], USER, "client")).toEqual([
+      "deleteMany on app.notes: invalid filter: filter.owner_id is undefined (pass null to match null or missing fields)",
+      expect.stringMatching(/^deleteMany on app\.notes: invalid filter: a function \(at filter\.\$where\) cannot be sent/),
+      expect.stringMatching(/^deleteMany on app\.notes: invalid filter: circular reference at filter\.owner_id/),
+    ]);
+    expect(store.documents("app", "notes")).toHaveLength(1);
+  });
+
+  it("passes BSON values both ways between the caller, the function's worker and the data service", async () => {
+    const { runtime, store } = runtimeWith({
+      roundTrip: `exports = async function (id, at, big) {
+        const notes = context.services.get("mongodb-atlas").db("app").collection("notes");
+        await notes.insertOne({ _id: id, at: at, big: big });
+        const found = await notes.findOne({ _id: id });
+        return [found._id instanceof BSON.ObjectId, found.at.getTime(), found.big.toString(), found];
+      };`,
+    });
+    const id = new ObjectId();
+    const big = Long.fromString("9007199254740993");
+    const result = (await runtime.call("roundTrip", [id, new Date(5), big], USER, "client")) as unknown[];
+    expect(result.slice(0, 3)).toEqual([true, 5, "9007199254740993"]);
+    expect(result[3]).toEqual({ _id: id, at: new Date(5), big });
+    expect(store.documents("app", "notes")).toEqual([{ _id: id, at: new Date(5), big }]);
   });
 
   it("reports an unknown function and a file that assigns no function to exports", async () => {

@@ -1,13 +1,10 @@
 import vm from "node:vm";
 import { EJSON, Long, ObjectId } from "bson";
 import { FaultPlan } from "../../emulator/faults";
-import {
-  createMongoDbService,
-  DocumentStore,
-  MAX_FIND_DOCUMENTS,
-  type Document,
-  type MongoCollection,
-} from "../../emulator/runtime/mongodb";
+import { MAX_FIND_DOCUMENTS } from "../../emulator/data/query";
+import { createMongoDbService } from "../../emulator/data/service";
+import { DocumentStore } from "../../emulator/data/store";
+import type { Document, MongoCollection } from "../../emulator/data/types";
 
 const NS = "app.posts";
 

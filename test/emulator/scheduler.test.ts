@@ -5,7 +5,8 @@
 import { FaultPlan } from "../../emulator/faults";
 import type { LoadedApp } from "../../emulator/runtime/appDirectory";
 import { FunctionRuntime } from "../../emulator/runtime/functionRuntime";
-import { DocumentStore, createMongoDbService } from "../../emulator/runtime/mongodb";
+import { createMongoDbService } from "../../emulator/data/service";
+import { DocumentStore } from "../../emulator/data/store";
 import { startScheduler } from "../../emulator/scheduler";
 
 const config = (name: string) => ({ name, private: true, run_as_system: true, disable_arg_logs: false });
@@ -57,11 +58,12 @@ describe("scheduled triggers", () => {
       (line) => lines.push(line),
     );
     expect(scheduler.nextRuns().map((r) => r.trigger)).toEqual(["everySecond", "failing"]);
-    await waitFor(() => lines.some((l) => l.startsWith("trigger failing")) && store.documents("t", "runs").length >= 1);
+    // The insert lands before the worker's answer does: wait for both log lines, not the document.
+    await waitFor(() => lines.some((l) => l.startsWith("trigger failing")) && lines.some((l) => l.startsWith("trigger everySecond")));
     scheduler.stop();
 
-    expect(lines).toContainEqual(expect.stringMatching(/^trigger everySecond -> tick ok \d+ms$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^trigger failing -> fail error: boom \d+ms$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^trigger everySecond -> tick ok \d+ms ops=1$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^trigger failing -> fail error: boom \d+ms ops=0$/));
     expect(lines.some((l) => l.includes("off"))).toBe(false);
     expect(store.documents("t", "runs")[0]).toMatchObject({ system: true, asSystem: true });
 
@@ -70,3 +72,5 @@ describe("scheduled triggers", () => {
     expect(store.documents("t", "runs").length).toBe(count);
   });
 });
+
+afterAll(() => runtime.close());

@@ -4,7 +4,7 @@
  * cleanup plan, while 20 others must stay exactly as they were. Loopback only; no timing
  * assertions. The last test tampers with the outcome to show that every check can fail.
  */
-import { createMongoDbService } from "../../emulator/runtime/mongodb";
+import { createMongoDbService } from "../../emulator/data/service";
 import { FaultPlan } from "../../emulator/faults";
 import { prepareBenchApp, type BenchApp } from "../../bench/benchApp";
 import { LogSink, startBenchEmulator, type BenchEmulator } from "../../bench/harness";

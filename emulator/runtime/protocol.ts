@@ -1,0 +1,58 @@
+/**
+ * The messages between the emulator's main thread and the worker threads that run functions.
+ * Every value in them is a string of canonical EJSON (values.ts) or plain JSON-safe data.
+ */
+import type { RuntimeErrorName } from "./errors";
+import type { FunctionConfig, RuntimeAppInfo, RuntimeUser } from "./types";
+
+/** What a worker needs of the app: functions, values and `context.app`, under a version number. */
+export interface WorkerApp {
+  version: number;
+  functions: Array<[string, { config: FunctionConfig; source: string }]>;
+  values: Record<string, unknown>;
+  appInfo: RuntimeAppInfo;
+}
+
+/** One data-service call, described in the worker and run on the main thread. */
+export interface DataCall {
+  db: string;
+  collection: string;
+  method: string;
+  /** encodeArguments() of the method's arguments. */
+  args: string;
+  /** find()/aggregate(): the cursor's modifiers, in the order they were called, then toArray(). */
+  cursor?: Array<{ method: string; args: string }>;
+}
+
+export interface RunRequest {
+  exec: number;
+  version: number;
+  name: string;
+  /** encodeArguments() of the call's arguments. */
+  args: string;
+  user: RuntimeUser;
+  /** Date.now() at which the time limit passes (both threads share the clock). */
+  deadline: number;
+  timeoutMs: number;
+}
+
+export type ToWorker =
+  | { kind: "app"; app: WorkerApp }
+  | ({ kind: "run" } & RunRequest)
+  | { kind: "reply"; request: number; ok: true; value?: string }
+  | { kind: "reply"; request: number; ok: false; message: string }
+  | { kind: "abort"; exec: number };
+
+export type Outcome =
+  | { ok: true; value?: string; ops: number }
+  | { ok: false; error: { name: RuntimeErrorName; message: string }; ops: number };
+
+export type FromWorker =
+  | { kind: "beat" }
+  | { kind: "console"; exec: number; level: "log" | "error"; text: string }
+  | { kind: "data"; exec: number; request: number; ops: number; call: DataCall }
+  | ({ kind: "done"; exec: number } & Outcome)
+  | { kind: "aborted"; exec: number };
+
+/** How often an idle or awaiting worker says it is alive; a worker silent for STALL_MS is busy running code. */
+export const HEARTBEAT_MS = 50;
