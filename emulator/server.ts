@@ -4,6 +4,7 @@
  * The functions' Admin API values point back at this server without editing values/: the
  * emulator's secrets hold its own API key pair and `adminApiBaseUrl` is overridden.
  */
+import { personalDataRedactor } from "../lib/adminRequest";
 import { messageOf } from "../lib/errors";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -198,12 +199,15 @@ function emulatorSecrets(given: Record<string, string> | undefined, state: Emula
   return { secrets, adminKeys };
 }
 
-/** Keeps the key pair and tokens out of anything the emulator sends or logs. */
+/**
+ * Keeps the key pair, tokens and email addresses out of anything the emulator sends or logs: a
+ * logged request path can hold one (the Admin API's …/by_email/<email>), so can a function's error.
+ */
 function redactor(secrets: Record<string, string>): (text: string) => string {
   return function redact(text: string): string {
     let out = redactTokens(text);
     for (const secret of Object.values(secrets)) if (secret.length >= 6) out = out.split(secret).join("[redacted]");
-    return out;
+    return personalDataRedactor(out)(out);
   };
 }
 
