@@ -4,7 +4,7 @@
  */
 import { ObjectId } from "bson";
 import type { FaultKind } from "../../emulator/faults";
-import { callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { callFunction, createUser, startBuiltApp, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
 
 const PLAN = [
   { database: "app", collection: "posts", ownerField: "owner_id", action: "delete" },
@@ -16,9 +16,7 @@ let h: Harness;
 let admin: string;
 
 beforeAll(async () => {
-  h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, deletionAuditCollection: { database: "app", collection: "deletions" } } });
-  admin = await createUser(h.emulator);
-  h.emulator.runtime.setValue("accountAdmins", [admin]);
+  ({ admin, ...h } = await startBuiltAppWithAdmin(PLAN));
 });
 afterAll(async () => {
   await h.emulator.close();

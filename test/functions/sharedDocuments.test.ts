@@ -6,7 +6,7 @@
  * per rule does not grow with the number of documents.
  */
 import { ObjectId } from "bson";
-import { callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { callFunction, createUser, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
 
 const B = "65f0c0de00000000000000b1";
 const C = "65f0c0de00000000000000c1";
@@ -30,9 +30,7 @@ let h: Harness;
 let admin: string;
 
 beforeAll(async () => {
-  h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, deletionAuditCollection: { database: "app", collection: "deletions" } } });
-  admin = await createUser(h.emulator);
-  h.emulator.runtime.setValue("accountAdmins", [admin]);
+  ({ admin, ...h } = await startBuiltAppWithAdmin(PLAN));
 });
 afterAll(async () => {
   await h.emulator.close();

@@ -42,6 +42,14 @@ export function userOf(id: string, type: RuntimeUser["type"] = "normal", email?:
 
 export { SYSTEM_USER } from "../../emulator/runtime/types";
 
+/** The built app with a cleanup plan, an audit collection and one account admin: what the cleanup suites share. */
+export async function startBuiltAppWithAdmin(plan: unknown[]): Promise<Harness & { admin: string }> {
+  const h = await startBuiltApp({ valueOverrides: { userDataCleanup: plan, deletionAuditCollection: { database: "app", collection: "deletions" } } });
+  const admin = await createUser(h.emulator);
+  h.emulator.runtime.setValue("accountAdmins", [admin]);
+  return { ...h, admin };
+}
+
 let emails = 0;
 /** A new email/password user in the emulator; returns its id. */
 export async function createUser(emulator: Emulator, email = `user${++emails}-${Date.now()}@example.com`): Promise<string> {
