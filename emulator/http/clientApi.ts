@@ -182,7 +182,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
       throw new HttpError(400, `function name is ${name.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, "InvalidParameter");
     }
     if (!Array.isArray(args)) throw new HttpError(400, "function call \"arguments\" must be an array", "InvalidParameter");
-    if (service !== undefined) throw new HttpError(404, `service not found: '${String(service)}'`, "ServiceNotFound");
+    if (service !== undefined) throw serviceNotFound(service);
 
     const started = Date.now();
     const callId = new ObjectId().toHexString();
@@ -195,6 +195,12 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
       logCall(name, user.id, `error: ${answer.errorCode}: ${answer.message}`, started, (error as { ops?: number }).ops ?? 0);
       throw answer;
     }
+  }
+
+  /** Echoes a service name only when it is a short plain name: the caller chose it, and a 5 MB one comes back nowhere. */
+  function serviceNotFound(service: unknown): HttpError {
+    const plain = typeof service === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(service);
+    return new HttpError(404, plain ? `service not found: '${service}'` : "service not found", "ServiceNotFound");
   }
 
   function functionError(name: string, error: unknown, callId: string): HttpError {

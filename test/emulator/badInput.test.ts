@@ -185,6 +185,14 @@ describe("bad input", () => {
       expect(res.status).toBe(404);
       expect(res.body.error_code).toBe("ServiceNotFound");
     });
+
+    it("does not echo a service name that is not a short plain name", async () => {
+      const session = await anonLogin(emulator);
+      const service = `x\nforged line ${"y".repeat(100_000)}`;
+      const res = await call(emulator.url, "POST", `${appRoute()}/functions/call`, { token: session.access, body: { name: "find", arguments: [], service } });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ error: "service not found", error_code: "ServiceNotFound" });
+    });
   });
 
   describe("tokens", () => {
