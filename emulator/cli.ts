@@ -170,7 +170,7 @@ export async function main(argv: string[]): Promise<Emulator> {
   printLine(banner(emulator, seed, options, cleanupFromDemo));
 
   let stopping = false;
-  const stop = function stopOnSignal(signal: NodeJS.Signals) {
+  const stop = function stopOnSignal(signal: NodeJS.Signals | "parent process gone") {
     if (stopping) return;
     stopping = true;
     printLine(`\n${signal}: stopping the emulator...`);
@@ -186,7 +186,20 @@ export async function main(argv: string[]): Promise<Emulator> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  stopWhenOrphaned(() => stop("parent process gone"));
   return emulator;
+}
+
+/**
+ * Stops when the process that started this one is gone (npm or tsx killed outright): an orphaned
+ * emulator would keep serving its port with nobody left to stop it.
+ */
+function stopWhenOrphaned(stop: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(function checkParent() {
+    if (process.ppid !== parent) stop();
+  }, 500);
+  timer.unref();
 }
 
 if (require.main === module) {

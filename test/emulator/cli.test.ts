@@ -19,7 +19,12 @@ interface Started {
 
 /** Starts the CLI and waits for its banner. */
 function start(args: string[]): Promise<Started> {
-  const child = spawn(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", ...args], { cwd: PROJECT_ROOT });
+  return startCommand(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", ...args]);
+}
+
+/** Starts `command` and waits for the emulator's banner in its output. */
+function startCommand(command: string, args: string[], detached = false): Promise<Started> {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, detached });
   let text = "";
   child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -76,5 +81,64 @@ describe("npm start", () => {
     expect(fs.readFileSync(secretsFile, "utf8")).toBe(before);
     expect(started.output()).toMatch(/Demo users \(seeded earlier/);
     expect(await stop(started, "SIGTERM")).toBe(0);
+  }, 90_000);
+});
+
+/** Whether anything still answers at `url`. */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+async function waitUntilSilent(url: string, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!(await answers(url))) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+// A user stops what they started: SIGTERM to the npm process must stop the emulator behind it
+// (npm signals its script's shell; without `exec` the shell died and the emulator kept the port).
+describe.each([["start"], ["dev"]])("SIGTERM to `npm run %s`", (script) => {
+  it("stops the emulator and frees its port", async () => {
+    const dir = tempDir(`npm-${script}-signal`);
+    // Its own process group, so that whatever the signal leaves behind is cleaned up below.
+    const started = await startCommand("npm", ["run", "--silent", script, "--", "--port", "0", "--secrets", path.join(dir, "secrets.json")], true);
+    try {
+      expect(await answers(started.url)).toBe(true);
+      started.child.kill("SIGTERM");
+      expect(await waitUntilSilent(started.url, 15_000)).toBe(true);
+    } finally {
+      killGroup(started.child.pid);
+    }
+  }, 90_000);
+});
+
+describe("an emulator whose parent is killed outright", () => {
+  it("stops by itself instead of keeping the port", async () => {
+    const dir = tempDir("orphan");
+    // tsx runs the CLI in a child node process: SIGKILL to tsx orphans it.
+    const started = await startCommand(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", "--secrets", path.join(dir, "secrets.json")], true);
+    try {
+      expect(await answers(started.url)).toBe(true);
+      started.child.kill("SIGKILL");
+      expect(await waitUntilSilent(started.url, 10_000)).toBe(true);
+    } finally {
+      killGroup(started.child.pid);
+    }
   }, 90_000);
 });
