@@ -45,7 +45,7 @@ describe("npm run build", () => {
     expect(stdout).toMatch(/^function\s+size\s+callable by\s+runs as\s+schedule$/m);
     expect(stdout).toMatch(/^deleteCurrentUser\s+\d+\.\d KiB\s+client\s+system$/m);
     expect(stdout).toMatch(/^purgePendingUsers\s+\d+\.\d KiB\s+private\s+system\s+0 3 \* \* \*$/m);
-    expect(stdout).toMatch(/Built 8 functions, \d+ values, 2 triggers into .* in \d+ ms\./);
+    expect(stdout).toMatch(/Built 10 functions, \d+ values, 2 triggers into .* in \d+ ms\./);
   });
 
   it("installs into a pulled app with --into, leaving everything else byte for byte, and is repeatable", async () => {

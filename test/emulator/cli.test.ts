@@ -57,7 +57,7 @@ describe("npm start", () => {
     const started = await start(["--secrets", secretsFile, "--data", dataFile, "--app-id", "cli-test-abcde"]);
     const location = await fetch(`${started.url}/api/client/v2.0/app/cli-test-abcde/location`);
     expect(await location.json()).toMatchObject({ hostname: started.url });
-    expect(started.output()).toMatch(/Built 8 functions/);
+    expect(started.output()).toMatch(/Built 10 functions/);
     expect(started.output()).toMatch(/alice@example\.com {2}password: \S+/);
 
     const secrets = JSON.parse(fs.readFileSync(secretsFile, "utf8")) as Record<string, string>;
