@@ -1,7 +1,7 @@
 /**
  * `npm start`: builds the bundle, starts the emulator on 127.0.0.1:8787 (by default), seeds a
  * demo into an empty state and prints how to try it with realm-web. Ctrl-C stops it cleanly.
- * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE]
+ * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--allow-origin ORIGIN]...
  */
 import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
@@ -11,6 +11,7 @@ import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
 import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
+import { OriginError, parseAllowedOrigin } from "./http/cors";
 
 export const DEFAULT_PORT = 8787;
 const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
@@ -24,20 +25,22 @@ export interface CliOptions {
   secretsFile: string;
   /** Added before every Admin API request and data-service call, to make round trips visible. */
   latencyMs: number;
+  /** Browser origins allowed to call the client API (empty: the default, http://localhost:* and http://127.0.0.1:*). */
+  allowOrigins?: string[];
 }
 
 class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS]";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--allow-origin ORIGIN]...";
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "allow-origin": { type: "string", multiple: true }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -50,8 +53,16 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${String(values.latency)}.\n${USAGE}`);
   const appId = (values["app-id"] as string | undefined) ?? DEFAULT_CLIENT_APP_ID;
   if (!/^[A-Za-z0-9_-]+$/.test(appId)) throw new UsageError(`--app-id may hold letters, digits, "-" and "_" only, got ${JSON.stringify(appId)}.`);
+  let allowOrigins: string[];
+  try {
+    allowOrigins = ((values["allow-origin"] as string[] | undefined) ?? []).map(parseAllowedOrigin);
+  } catch (error) {
+    if (error instanceof OriginError) throw new UsageError(`${error.message}\n${USAGE}`);
+    throw error;
+  }
   return {
     port,
+    allowOrigins,
     host: (values.host as string | undefined) ?? "127.0.0.1",
     appId,
     dataFile: values.data === undefined ? undefined : resolve(values.data as string),
@@ -96,7 +107,9 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
   const lines = [
     "",
     `App Services emulator running at ${emulator.url}`,
+    `  account page:   ${emulator.url}/ (sign in, preview, download my data, delete my account)`,
     `  client app id:  ${emulator.clientAppId}`,
+    `  browser origins: ${options.allowOrigins?.length ? options.allowOrigins.join(", ") : "http://localhost:* and http://127.0.0.1:* (--allow-origin ORIGIN to change)"}`,
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
     ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
@@ -148,6 +161,7 @@ export async function main(argv: string[]): Promise<Emulator> {
     dataFile: options.dataFile,
     secrets,
     runTriggers: true,
+    allowOrigins: options.allowOrigins,
     valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);

@@ -20,6 +20,8 @@ import { StateFileError, loadStateFile, type StateFileContents } from "./data/st
 import { StateSaver } from "./data/stateSaver";
 import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
+import { createAccountPage } from "./http/accountPage";
+import { createCorsPolicy } from "./http/cors";
 import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
 import type { AdminSecretStore } from "./http/adminSecrets";
@@ -62,6 +64,8 @@ export interface EmulatorOptions {
   functionConsole?: { log(...args: unknown[]): void; error(...args: unknown[]): void };
   /** The Admin API's secrets store (in memory); tests pass one to check what deploy set. */
   adminSecrets?: AdminSecretStore;
+  /** Origins allowed to call the client API from a browser (http/cors.ts); default any http://localhost:* or http://127.0.0.1:*. */
+  allowOrigins?: string[];
 }
 
 export interface Emulator {
@@ -191,7 +195,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     log,
   });
 
+  const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => url, clientPrefix: CLIENT_API_PREFIX });
+  const accountPage = createAccountPage({ clientAppId, baseUrl: () => url });
+
   handler = function handleRequest(req, res) {
+    const path = pathOf(req.url);
+    const early = cors.check(req, res, path);
+    if (early) return sendReply(req, res, early);
+    if (accountPage.serve(req, res, path)) return;
     dispatch(req)
       .then(async function answer(reply) {
         // A changing request is on disk before its answer leaves: a 2xx means the change survives a
@@ -270,6 +281,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       if (saver) await saver.save();
     },
   };
+}
+
+/** The request's path, or "" when its URL cannot be parsed (dispatch then answers the error). */
+function pathOf(requestUrl: string | undefined): string {
+  try {
+    return new URL(requestUrl ?? "/", "http://emulator").pathname;
+  } catch {
+    return "";
+  }
 }
 
 function restoreStore(file: string | undefined, persisted: StateFileContents | undefined): DocumentStore {
