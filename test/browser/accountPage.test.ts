@@ -146,6 +146,17 @@ describeWithBrowser("the account page in Chromium", () => {
     expect(h.emulator.store.documents("demo", "comments").filter((d) => d.author_id === userId)).toEqual([]);
   });
 
+  it("signs in anonymously, with nothing to delete in the preview", async () => {
+    const anon = await browser.context.newPage();
+    await anon.goto(`${h.emulator.url}/`);
+    await anon.click("#anon");
+    await anon.waitForSelector("#account", { state: "visible" });
+    expect(await anon.textContent("#who")).toMatch(/^an anonymous user \([0-9a-f]{24}\)$/);
+    await anon.waitForFunction(() => document.querySelectorAll("#preview tbody tr").length === 2);
+    expect(await anon.$$eval("#preview tbody td", (cells) => cells.map((c) => c.textContent).filter((t) => /^\d+$/.test(t ?? "")))).toEqual(["0", "0", "0", "0", "0", "0"]);
+    await anon.close();
+  });
+
   it("a page on an allowed second origin calls the emulator through CORS", async () => {
     const other = await browser.context.newPage();
     await other.goto(`${originOf(allowedSite, "127.0.0.2")}/`);
