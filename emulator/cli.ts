@@ -27,20 +27,22 @@ export interface CliOptions {
   latencyMs: number;
   /** Browser origins allowed to call the client API (empty: the default, http://localhost:* and http://127.0.0.1:*). */
   allowOrigins?: string[];
+  /** false: new registrations stay pending (`--confirm-registrations=false`); default true. */
+  confirmRegistrations?: boolean;
 }
 
 class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--allow-origin ORIGIN]...";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--allow-origin ORIGIN]... [--confirm-registrations=false]";
 
 export function parseCliArgs(argv: string[]): CliOptions {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "allow-origin": { type: "string", multiple: true }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "allow-origin": { type: "string", multiple: true }, "confirm-registrations": { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -60,15 +62,25 @@ export function parseCliArgs(argv: string[]): CliOptions {
     if (error instanceof OriginError) throw new UsageError(`${error.message}\n${USAGE}`);
     throw error;
   }
+  const confirm = values["confirm-registrations"];
+  if (confirm !== undefined && confirm !== "true" && confirm !== "false") {
+    throw new UsageError(`--confirm-registrations must be true or false (e.g. --confirm-registrations=false keeps new registrations pending), got ${JSON.stringify(confirm)}.\n${USAGE}`);
+  }
   return {
     port,
     allowOrigins,
+    confirmRegistrations: confirm !== "false",
     host: (values.host as string | undefined) ?? "127.0.0.1",
     appId,
-    dataFile: values.data === undefined ? undefined : resolve(values.data as string),
-    secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(values.secrets as string),
+    dataFile: values.data === undefined ? undefined : resolve(invocationDir(), values.data as string),
+    secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(invocationDir(), values.secrets as string),
     latencyMs,
   };
+}
+
+/** Where the user ran npm: npm runs scripts in the project root but says where it was started in INIT_CWD. */
+export function invocationDir(): string {
+  return process.env.INIT_CWD || process.cwd();
 }
 
 /**
@@ -113,6 +125,7 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
     ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
+    ...(options.confirmRegistrations === false ? ["  registrations:  stay pending (--confirm-registrations=false); purgePendingUsers removes old ones"] : []),
     `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
     "",
     seed.seeded ? "Demo users (seeded now):" : "Demo users (seeded earlier; still there unless deleted):",
@@ -162,6 +175,7 @@ export async function main(argv: string[]): Promise<Emulator> {
     secrets,
     runTriggers: true,
     allowOrigins: options.allowOrigins,
+    requireEmailConfirmation: options.confirmRegistrations === false,
     valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);

@@ -14,6 +14,13 @@ import { CHROMIUM, launchChromium } from "./chromium";
 
 jest.setTimeout(90_000);
 
+/** The page's document, in the callbacks playwright runs inside the browser (tests are type-checked without the DOM lib). */
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  querySelectorAll(selector: string): { length: number };
+  getElementById(id: string): { textContent: string | null } | null;
+};
+
 if (!CHROMIUM) {
   console.warn("Skipping the browser tests: Chromium is not installed (looked for $CHROMIUM_PATH, /usr/bin/chromium, /usr/bin/chromium-browser). Install it with: apt-get install -y chromium");
 }

@@ -250,7 +250,7 @@ describe("bad input", () => {
 
   describe("command line", () => {
     it("defaults to 127.0.0.1:8787 and the demo app id", () => {
-      expect(parseCliArgs([])).toEqual({ port: DEFAULT_PORT, host: "127.0.0.1", appId: "delete-user-demo-abcde", dataFile: undefined, secretsFile: expect.stringMatching(/\/\.emulator\/secrets\.json$/), latencyMs: 0, allowOrigins: [] });
+      expect(parseCliArgs([])).toEqual({ port: DEFAULT_PORT, host: "127.0.0.1", appId: "delete-user-demo-abcde", dataFile: undefined, secretsFile: expect.stringMatching(/\/\.emulator\/secrets\.json$/), latencyMs: 0, allowOrigins: [], confirmRegistrations: true });
       expect(parseCliArgs(["--latency", "25"]).latencyMs).toBe(25);
       expect(parseCliArgs(["--port", "9000", "--app-id", "mine-xyz", "--data", "state.json", "--host", "::1"])).toMatchObject({
         port: 9000,
