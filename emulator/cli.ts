@@ -208,6 +208,10 @@ export async function main(argv: string[]): Promise<Emulator> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch(function reportStartFailure(error: unknown) {
+    if (error instanceof UsageError && process.argv.includes("--help")) {
+      console.log(messageOf(error));
+      process.exit(0);
+    }
     console.error(messageOf(error));
     process.exit(error instanceof UsageError ? 2 : 1);
   });
