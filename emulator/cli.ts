@@ -148,7 +148,8 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     `  } catch (err) {`,
     `    console.log("logging in again fails, as it should:", err.message);`,
     `  }`,
-    `})();`,
+    // Run again once this user is gone, it ends in this one line instead of an unhandled rejection.
+    `})().catch((err) => console.log("The snippet stopped: " + (err.error || err.message) + ". Was ${target.email} deleted by an earlier run? npm start prints a fresh snippet when it starts again."));`,
     "",
     "Press Ctrl-C to stop.",
   ];
