@@ -22,6 +22,7 @@ import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
 import { createAccountPage } from "./http/accountPage";
 import { createCorsPolicy } from "./http/cors";
+import { TRIGGER_RUN_PREFIX, createTriggerRoute } from "./http/triggerRoute";
 import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
 import type { AdminSecretStore } from "./http/adminSecrets";
@@ -197,6 +198,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => url, clientPrefix: CLIENT_API_PREFIX });
   const accountPage = createAccountPage({ clientAppId, baseUrl: () => url });
+  const triggerRoute = createTriggerRoute({ state, triggers: () => app.triggers, runtime: () => runtime, log });
 
   handler = function handleRequest(req, res) {
     const path = pathOf(req.url);
@@ -230,6 +232,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
         return await clientApi.handle(req, path.slice(CLIENT_API_PREFIX.length), parsed.searchParams);
       }
+      if (path.startsWith(TRIGGER_RUN_PREFIX)) return await triggerRoute.handle(req, path);
       throw notFoundError(method, path);
     } catch (error) {
       if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));
