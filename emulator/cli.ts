@@ -1,7 +1,7 @@
 /**
  * `npm start`: builds the bundle, starts the emulator on 127.0.0.1:8787 (by default), seeds a
  * demo into an empty state and prints how to try it with realm-web. Ctrl-C stops it cleanly.
- * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS]
+ * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS] [--allow-origin ORIGIN]... [--confirm-registrations=false]
  */
 import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
@@ -12,6 +12,7 @@ import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_I
 import { LIMITS } from "./runtime/rules";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
 import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
+import { OriginError, parseAllowedOrigin } from "./http/cors";
 
 export const DEFAULT_PORT = 8787;
 const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
@@ -27,21 +28,25 @@ export interface CliOptions {
   latencyMs: number;
   /** Each function execution's time limit (App Services': 300 s). */
   functionTimeLimitMs: number;
+  /** Browser origins allowed to call the client API (empty: the default, http://localhost:* and http://127.0.0.1:*). */
+  allowOrigins?: string[];
+  /** false: new registrations stay pending (`--confirm-registrations=false`); default true. */
+  confirmRegistrations?: boolean;
 }
 
 class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS]";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS] [--allow-origin ORIGIN]... [--confirm-registrations=false]";
 const MAX_TIME_LIMIT_SECONDS = LIMITS.timeLimitMs / 1000;
 
 export function parseCliArgs(argv: string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "function-time-limit": { type: "string" }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "function-time-limit": { type: "string" }, "allow-origin": { type: "string", multiple: true }, "confirm-registrations": { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -58,15 +63,33 @@ export function parseCliArgs(argv: string[]): CliOptions {
   }
   const appId = (values["app-id"] as string | undefined) ?? DEFAULT_CLIENT_APP_ID;
   if (!/^[A-Za-z0-9_-]+$/.test(appId)) throw new UsageError(`--app-id may hold letters, digits, "-" and "_" only, got ${JSON.stringify(appId)}.`);
+  let allowOrigins: string[];
+  try {
+    allowOrigins = ((values["allow-origin"] as string[] | undefined) ?? []).map(parseAllowedOrigin);
+  } catch (error) {
+    if (error instanceof OriginError) throw new UsageError(`${error.message}\n${USAGE}`);
+    throw error;
+  }
+  const confirm = values["confirm-registrations"];
+  if (confirm !== undefined && confirm !== "true" && confirm !== "false") {
+    throw new UsageError(`--confirm-registrations must be true or false (e.g. --confirm-registrations=false keeps new registrations pending), got ${JSON.stringify(confirm)}.\n${USAGE}`);
+  }
   return {
     port,
+    allowOrigins,
+    confirmRegistrations: confirm !== "false",
     host: (values.host as string | undefined) ?? "127.0.0.1",
     appId,
-    dataFile: values.data === undefined ? undefined : resolve(values.data as string),
-    secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(values.secrets as string),
+    dataFile: values.data === undefined ? undefined : resolve(invocationDir(), values.data as string),
+    secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(invocationDir(), values.secrets as string),
     latencyMs,
     functionTimeLimitMs: timeLimit * 1000,
   };
+}
+
+/** Where the user ran npm: npm runs scripts in the project root but says where it was started in INIT_CWD. */
+export function invocationDir(): string {
+  return process.env.INIT_CWD || process.cwd();
 }
 
 /**
@@ -105,11 +128,14 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
   const lines = [
     "",
     `App Services emulator running at ${emulator.url}`,
+    `  account page:   ${emulator.url}/ (sign in, preview, download my data, delete my account)`,
     `  client app id:  ${emulator.clientAppId}`,
+    `  browser origins: ${options.allowOrigins?.length ? options.allowOrigins.join(", ") : "http://localhost:* and http://127.0.0.1:* (--allow-origin ORIGIN to change)"}`,
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
     ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
     ...(options.functionTimeLimitMs !== LIMITS.timeLimitMs ? [`  time limit:     ${options.functionTimeLimitMs / 1000} s per function execution (App Services: ${MAX_TIME_LIMIT_SECONDS} s)`] : []),
+    ...(options.confirmRegistrations === false ? ["  registrations:  stay pending (--confirm-registrations=false); purgePendingUsers removes old ones"] : []),
     `  state:          ${options.dataFile ? `saved in ${options.dataFile}` : "in memory (pass --data FILE to keep it)"}`,
     "",
     seed.seeded ? "Demo users (seeded now):" : "Demo users (seeded earlier; still there unless deleted):",
@@ -132,7 +158,8 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
     `  } catch (err) {`,
     `    console.log("logging in again fails, as it should:", err.message);`,
     `  }`,
-    `})();`,
+    // Run again once this user is gone, it ends in this one line instead of an unhandled rejection.
+    `})().catch((err) => console.log("The snippet stopped: " + (err.error || err.message) + ". Was ${target.email} deleted by an earlier run? npm start prints a fresh snippet when it starts again."));`,
     "",
     "Press Ctrl-C to stop.",
   ];
@@ -159,6 +186,8 @@ export async function main(argv: string[]): Promise<Emulator> {
     secrets,
     runTriggers: true,
     functionTimeoutMs: options.functionTimeLimitMs,
+    allowOrigins: options.allowOrigins,
+    requireEmailConfirmation: options.confirmRegistrations === false,
     valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);
@@ -204,6 +233,10 @@ function stopWhenOrphaned(stop: () => void): void {
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch(function reportStartFailure(error: unknown) {
+    if (error instanceof UsageError && process.argv.includes("--help")) {
+      console.log(messageOf(error));
+      process.exit(0);
+    }
     console.error(messageOf(error));
     process.exit(error instanceof UsageError ? 2 : 1);
   });

@@ -68,6 +68,11 @@ export function watchAndReload(options: WatchOptions): () => void {
   };
 }
 
+/** npm start's usage text, told as npm run dev's (the options are the same). */
+export function devUsage(message: string): string {
+  return message.replace(/npm start --/g, "npm run dev --").replace(/^Usage: npm run dev --/m, "Usage (npm start, rebuilt and reloaded on every source change): npm run dev --");
+}
+
 if (require.main === module) {
   start(process.argv.slice(2)).then(
     function watchSources(emulator) {
@@ -75,8 +80,13 @@ if (require.main === module) {
       console.log(`[dev] watching ${WATCHED.join(", ")} for changes`);
     },
     function reportStartFailure(error: unknown) {
-      console.error(messageOf(error));
-      process.exit(1);
+      const usage = (error as { name?: unknown }).name === "UsageError";
+      if (usage && process.argv.includes("--help")) {
+        console.log(devUsage(messageOf(error)));
+        process.exit(0);
+      }
+      console.error(usage ? devUsage(messageOf(error)) : messageOf(error));
+      process.exit(usage ? 2 : 1);
     },
   );
 }

@@ -23,6 +23,9 @@ import { StateSaver } from "./data/stateSaver";
 import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
 import type { AdminSecretStore } from "./http/adminSecrets";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
+import { createAccountPage } from "./http/accountPage";
+import { createCorsPolicy } from "./http/cors";
+import { TRIGGER_RUN_PREFIX, createTriggerRoute } from "./http/triggerRoute";
 import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
 import { startScheduler, type Scheduler } from "./scheduler";
@@ -64,6 +67,8 @@ export interface EmulatorOptions {
   functionConsole?: { log(...args: unknown[]): void; error(...args: unknown[]): void };
   /** The Admin API's secrets store (in memory); tests pass one to check what deploy set. */
   adminSecrets?: AdminSecretStore;
+  /** Origins allowed to call the client API from a browser (http/cors.ts); default any http://localhost:* or http://127.0.0.1:*. */
+  allowOrigins?: string[];
 }
 
 export interface Emulator {
@@ -134,8 +139,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     requireEmailConfirmation: options.requireEmailConfirmation ?? false,
     log,
   });
-  const dispatch = dispatcher(listening.url, adminApi, clientApi, redact, log);
-  listening.serve(answerAfterSaving(dispatch, saver, log));
+  const triggerRoute = createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log });
+  const dispatch = dispatcher(listening.url, { adminApi, clientApi, triggerRoute }, redact, log);
+  const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => listening.url, clientPrefix: CLIENT_API_PREFIX });
+  const accountPage = createAccountPage({ clientAppId, baseUrl: () => listening.url });
+  listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, saver, log)));
 
   const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log) : undefined);
   let scheduler = schedule();
@@ -281,8 +289,14 @@ function saveEveryChange(dataFile: string | undefined, state: EmulatorState, sto
 type Dispatch = (req: IncomingMessage) => Promise<Reply>;
 type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
 
-/** Routes a request to the Admin API or the client API; errors become App Services' error replies, redacted. */
-function dispatcher(url: string, adminApi: ApiHandler, clientApi: ApiHandler, redact: (text: string) => string, log: (line: string) => void): Dispatch {
+interface Routes {
+  adminApi: ApiHandler;
+  clientApi: ApiHandler;
+  triggerRoute: { handle(req: IncomingMessage, path: string): Promise<Reply> };
+}
+
+/** Routes a request to the Admin API, the client API or the emulator's trigger route; errors become App Services' error replies, redacted. */
+function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: Routes, redact: (text: string) => string, log: (line: string) => void): Dispatch {
   return async function dispatch(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? "GET";
     try {
@@ -294,6 +308,7 @@ function dispatcher(url: string, adminApi: ApiHandler, clientApi: ApiHandler, re
       if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
         return await clientApi.handle(req, path.slice(CLIENT_API_PREFIX.length), parsed.searchParams);
       }
+      if (path.startsWith(TRIGGER_RUN_PREFIX)) return await triggerRoute.handle(req, path);
       throw notFoundError(method, path);
     } catch (error) {
       if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));
@@ -322,6 +337,30 @@ function answerAfterSaving(dispatch: Dispatch, saver: StateSaver | undefined, lo
         res.destroy();
       });
   };
+}
+
+/** CORS for browsers (answered before anything else) and the account page at the root URL. */
+function browserFacing(
+  cors: ReturnType<typeof createCorsPolicy>,
+  accountPage: ReturnType<typeof createAccountPage>,
+  next: RequestHandler,
+): RequestHandler {
+  return function handleBrowserRequest(req, res) {
+    const path = pathOf(req.url);
+    const early = cors.check(req, res, path);
+    if (early) return sendReply(req, res, early);
+    if (accountPage.serve(req, res, path)) return;
+    next(req, res);
+  };
+}
+
+/** The request's path, or "" when its URL cannot be parsed (dispatch then answers the error). */
+function pathOf(requestUrl: string | undefined): string {
+  try {
+    return new URL(requestUrl ?? "/", "http://emulator").pathname;
+  } catch {
+    return "";
+  }
 }
 
 function restoreStore(file: string | undefined, persisted: StateFileContents | undefined): DocumentStore {

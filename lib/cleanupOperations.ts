@@ -184,3 +184,25 @@ function properPrefixes(path: string): string[] {
 function notArrays(paths: string[]): Filter[] {
   return paths.map((p) => ({ [p]: { $not: { $type: "array" } } }));
 }
+
+/** A shape's shared documents, and where in them the departing user's own entries are. */
+export interface SharedQuery {
+  filter: Filter;
+  /** The array of subdocuments holding the entries ("participants"), or undefined when the owner field is an array of ids. */
+  arrayPath?: string;
+  /** The owner path inside one element, or the owner field itself (an array of ids). */
+  innerPath: string;
+}
+
+/**
+ * The reads behind preview and export, from the same shapes as the writes above: one filter for
+ * the documents the owner has alone, and one per shape that can be shared.
+ */
+export function ownedDocumentQueries(rule: CleanupRule, ownerId: string): { alone: Filter; shared: SharedQuery[] } {
+  const shapes = ownerShapes(rule.ownerField, ownerIdForms(ownerId));
+  const alone = shapes.map((s) => s.alone);
+  return {
+    alone: alone.length === 1 ? alone[0] : { $or: alone },
+    shared: shapes.filter((s) => s.mutable).map((s) => ({ filter: s.shared, arrayPath: s.arrayPath, innerPath: s.innerPath })),
+  };
+}

@@ -31,6 +31,12 @@ export const logs = {
   adminSessionNotClosed(fn: string, message: string): void {
     console.error(`[${fn}] the Admin API session could not be closed (it expires by itself): ${message}`);
   },
+  previewed(fn: string, userId: string, canDeleteNow: boolean, documents: number): void {
+    line(fn, `previewed deleting user ${userId}: ${documents} document(s) covered by the plan; deletion ${canDeleteNow ? "can run now" : "cannot run now"}`);
+  },
+  dataExported(fn: string, userId: string, documents: number, bytes: number, more: boolean): void {
+    line(fn, `exported ${documents} document(s) (${bytes} bytes) of user ${userId}${more ? "; more pages follow" : "; last page"}`);
+  },
   batchProgress(fn: string, message: string): void {
     line(fn, message);
   },

@@ -45,7 +45,7 @@ describe("npm run build", () => {
     expect(stdout).toMatch(/^function\s+size\s+callable by\s+runs as\s+schedule$/m);
     expect(stdout).toMatch(/^deleteCurrentUser\s+\d+\.\d KiB\s+client\s+system$/m);
     expect(stdout).toMatch(/^purgePendingUsers\s+\d+\.\d KiB\s+private\s+system\s+0 3 \* \* \*$/m);
-    expect(stdout).toMatch(/Built 8 functions, \d+ values, 2 triggers into .* in \d+ ms\./);
+    expect(stdout).toMatch(/Built 10 functions, \d+ values, 2 triggers into .* in \d+ ms\./);
   });
 
   it("installs into a pulled app with --into, leaving everything else byte for byte, and is repeatable", async () => {
@@ -70,7 +70,24 @@ describe("npm run build", () => {
   it("fails with the reason and exit code 1 when the target is not an app", async () => {
     const empty = join(tmp, "empty");
     mkdirSync(empty);
-    await expect(build("--into", empty)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^Build failed: .*root_config\.json/m) });
+    await expect(build("--into", empty)).rejects.toMatchObject({ code: 1, stdout: "", stderr: expect.stringMatching(/^Not installed: .*root_config\.json/m) });
+  });
+
+  it("--help prints the usage with --out and --into and exits 0", async () => {
+    const { stdout, stderr } = await run(tsx, [join(PROJECT_ROOT, "build", "cli.ts"), "--help"], { cwd: PROJECT_ROOT, timeout: 60_000 });
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/^usage: npm run build/);
+    expect(stdout).toMatch(/--out DIR +write the built app directory here/);
+    expect(stdout).toMatch(/--into DIR +then install/);
+  });
+
+  it("takes relative --out and --into from the folder npm was run in (INIT_CWD)", async () => {
+    const pulled = pulledApp();
+    const env = { ...process.env, INIT_CWD: tmp };
+    const { stdout } = await run(tsx, [join(PROJECT_ROOT, "build", "cli.ts"), "--out", "relative-app", "--into", "pulled"], { cwd: PROJECT_ROOT, env, timeout: 60_000 });
+    expect(stdout).toMatch(/Installed into .*pulled: \d+ added/);
+    expect(readFileSync(join(tmp, "relative-app", "functions", "config.json"), "utf8")).toContain("deleteCurrentUser");
+    expect(readFileSync(join(pulled, "functions", "config.json"), "utf8")).toContain("deleteCurrentUser");
   });
 
   it("refuses to replace a folder that is not an earlier build with --out, and leaves it alone", async () => {

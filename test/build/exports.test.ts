@@ -27,11 +27,11 @@ async function expectCallableEntry(entry: unknown): Promise<void> {
   await expect(pending).rejects.toMatchObject({ name: expect.stringMatching(/Error$/) });
 }
 
-test("the project builds all eight functions", () => {
-  expect(files.map(([name]) => name)).toHaveLength(8);
+test("the project builds all ten functions", () => {
+  expect(files.map(([name]) => name)).toHaveLength(10);
 });
 
-describe.each(["deleteCurrentUser", "deleteUser", "disableUser", "enableUser", "logoutUser", "deletePendingUser", "purgePendingUsers", "sweepOrphanedUserData"])("%s.js", (name) => {
+describe.each(["deleteCurrentUser", "previewDeleteCurrentUser", "exportCurrentUserData", "deleteUser", "disableUser", "enableUser", "logoutUser", "deletePendingUser", "purgePendingUsers", "sweepOrphanedUserData"])("%s.js", (name) => {
   const code = () => files.find(([n]) => n === name)?.[1] ?? "";
 
   it("assigns a callable entry in a sloppy script where `exports` is not declared", async () => {

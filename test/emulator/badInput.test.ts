@@ -141,7 +141,7 @@ describe("bad input", () => {
   });
 
   describe("routes", () => {
-    it.each([`${CLIENT}/nope`, `${ADMIN}/nope`, "/", "/api/other/v1/x"])("answers 404 with a JSON body for %s", async (path) => {
+    it.each([`${CLIENT}/nope`, `${ADMIN}/nope`, "/nope.html", "/api/other/v1/x"])("answers 404 with a JSON body for %s", async (path) => {
       const res = await call(emulator.url, "GET", path);
       expect(res.status).toBe(404);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -258,7 +258,7 @@ describe("bad input", () => {
 
   describe("command line", () => {
     it("defaults to 127.0.0.1:8787 and the demo app id", () => {
-      expect(parseCliArgs([])).toEqual({ port: DEFAULT_PORT, host: "127.0.0.1", appId: "delete-user-demo-abcde", dataFile: undefined, secretsFile: expect.stringMatching(/\/\.emulator\/secrets\.json$/), latencyMs: 0, functionTimeLimitMs: 300_000 });
+      expect(parseCliArgs([])).toEqual({ port: DEFAULT_PORT, host: "127.0.0.1", appId: "delete-user-demo-abcde", dataFile: undefined, secretsFile: expect.stringMatching(/\/\.emulator\/secrets\.json$/), latencyMs: 0, functionTimeLimitMs: 300_000, allowOrigins: [], confirmRegistrations: true });
       expect(parseCliArgs(["--latency", "25"]).latencyMs).toBe(25);
       expect(parseCliArgs(["--function-time-limit", "2.5"]).functionTimeLimitMs).toBe(2500);
       expect(parseCliArgs(["--port", "9000", "--app-id", "mine-xyz", "--data", "state.json", "--host", "::1"])).toMatchObject({

@@ -3,7 +3,8 @@
  * creates the emulator's own secrets once, seeds the demo, serves realm-web's routes, keeps the
  * data file, and stops cleanly on Ctrl-C (SIGINT) and SIGTERM.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { promisify } from "node:util";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../build/build";
@@ -62,7 +63,7 @@ describe("npm start", () => {
     const started = await start(["--secrets", secretsFile, "--data", dataFile, "--app-id", "cli-test-abcde"]);
     const location = await fetch(`${started.url}/api/client/v2.0/app/cli-test-abcde/location`);
     expect(await location.json()).toMatchObject({ hostname: started.url });
-    expect(started.output()).toMatch(/Built 8 functions/);
+    expect(started.output()).toMatch(/Built 10 functions/);
     expect(started.output()).toMatch(/alice@example\.com {2}password: \S+/);
 
     const secrets = JSON.parse(fs.readFileSync(secretsFile, "utf8")) as Record<string, string>;
@@ -140,5 +141,53 @@ describe("an emulator whose parent is killed outright", () => {
     } finally {
       killGroup(started.child.pid);
     }
+  }, 90_000);
+});
+
+describe("npm start options (issue 12)", () => {
+  const dir = tempDir("npm-start-options");
+
+  it("--confirm-registrations=false keeps new registrations pending; relative --data and --secrets come from INIT_CWD", async () => {
+    const child = spawn(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", "--secrets", "s.json", "--data", "state.json", "--confirm-registrations=false"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, INIT_CWD: dir },
+    });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const poll = setInterval(() => text.includes("Press Ctrl-C to stop.") && (clearInterval(poll), resolve()), 50);
+        child.on("exit", (code) => (clearInterval(poll), reject(new Error(`exited with ${code}:\n${text}`))));
+      });
+      const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(text)![1];
+      expect(text).toContain("registrations:  stay pending (--confirm-registrations=false)");
+      expect(fs.existsSync(path.join(dir, "s.json"))).toBe(true);
+      expect(fs.existsSync(path.join(dir, "state.json"))).toBe(true);
+      const client = `${url}/api/client/v2.0/app/delete-user-demo-abcde`;
+      const credentials = { email: "pending-person@example.com", password: "pending-password-1" };
+      const registered = await fetch(`${client}/auth/providers/local-userpass/register`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(credentials) });
+      expect(registered.status).toBe(201);
+      const login = await fetch(`${client}/auth/providers/local-userpass/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ username: credentials.email, password: credentials.password }) });
+      expect(login.status).toBe(401);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")).state.pending).toHaveLength(1);
+    } finally {
+      child.kill("SIGINT");
+    }
+  }, 90_000);
+
+  it.each([
+    ["emulator/cli.ts", /^Usage: npm start -- .*--allow-origin ORIGIN.*--confirm-registrations=false/],
+    ["emulator/dev.ts", /^Usage \(npm start, rebuilt and reloaded on every source change\): npm run dev -- \[--port N\]/],
+  ])("%s --help prints its own usage and exits 0", async (script, usage) => {
+    const { stdout } = await promisify(execFile)(tsx, [path.join(PROJECT_ROOT, script), "--help"], { cwd: PROJECT_ROOT, timeout: 60_000 });
+    expect(stdout).toMatch(usage);
+  }, 90_000);
+
+  it("a bad --confirm-registrations value is a usage error naming the fix", async () => {
+    await expect(promisify(execFile)(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--confirm-registrations=no"], { cwd: PROJECT_ROOT, timeout: 60_000 })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--confirm-registrations must be true or false/),
+    });
   }, 90_000);
 });

@@ -160,14 +160,21 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
       expect(text).not.toContain(fresh.adminKeys.privateKey);
       expect(text).not.toContain(fresh.adminKeys.publicKey);
       const lines = text.split("\n");
-      const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.indexOf("})();") + 1).join("\n");
+      const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
       const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
       expect(stdout).toContain('"account": "deleted"');
       expect(stdout).toMatch(/logging in again fails, as it should: .*invalid username\/password/);
+      return snippet;
     };
     try {
-      await runSnippet(); // deletes alice
+      const first = await runSnippet(); // deletes alice
       expect(fresh.state.findUserByEmail("alice@example.com")).toBeUndefined();
+      // The same snippet again, alice gone: one clear line, no unhandled rejection or stack.
+      const again = await promisify(execFile)(process.execPath, ["-e", first], { cwd: PROJECT_ROOT, timeout: 30_000 });
+      expect(again.stderr).toBe("");
+      expect(again.stdout.trim().split("\n")).toEqual([
+        expect.stringMatching(/^The snippet stopped: invalid username\/password\. Was alice@example\.com deleted by an earlier run\? npm start prints a fresh snippet/),
+      ]);
       await runSnippet(); // alice is gone: the snippet uses bob
       expect(fresh.state.findUserByEmail("bob@example.com")).toBeUndefined();
       await runSnippet(); // both gone: the snippet registers alice again first
