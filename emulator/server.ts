@@ -14,7 +14,10 @@ import { AppHost, type AppChanges } from "./runtime/appHost";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
 import { createMongoDbService } from "./data/service";
 import { DocumentStore } from "./data/store";
-import type { RuntimeAppInfo } from "./runtime/types";
+import type { Platform, RuntimeAppInfo } from "./runtime/types";
+import { FlowerbaseAccounts } from "./flowerbase/accounts";
+import { createFlowerbaseClientApi } from "./flowerbase/clientApi";
+import { FLOWERBASE_DEFAULTS } from "./flowerbase/documents";
 import { EmulatorState } from "./accounts/accountState";
 import type { Clock } from "./accounts/clock";
 import { redactTokens } from "./accounts/tokens";
@@ -64,6 +67,12 @@ export interface EmulatorOptions {
   functionConsole?: { log(...args: unknown[]): void; error(...args: unknown[]): void };
   /** The Admin API's secrets store (in memory); tests pass one to check what deploy set. */
   adminSecrets?: AdminSecretStore;
+  /**
+   * "appservices" (default) or "flowerbase": Flowerbase's context (no context.app, values from the
+   * built flowerbase.env as strings, the auth service), its users as documents in main.auth_users
+   * with its token rules, and no Admin API.
+   */
+  platform?: Platform;
 }
 
 export interface Emulator {
@@ -77,6 +86,9 @@ export interface Emulator {
   state: EmulatorState;
   store: DocumentStore;
   faults: FaultPlan;
+  platform: Platform;
+  /** The flowerbase profile's users, sessions and tokens (documents in the store); undefined otherwise. */
+  flowerbase?: FlowerbaseAccounts;
   /** The current function runtime (replaced by reload()). */
   readonly runtime: FunctionRuntime;
   /**
@@ -121,23 +133,22 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   // The server listens first because the functions' adminApiBaseUrl needs its port.
   const listening = await listenForRequests(host, options.port ?? 0);
   const adminApiBaseUrl = `${listening.url}${ADMIN_API_PREFIX}`;
+  const platform = options.platform ?? "appservices";
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
+  const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock) : undefined;
 
   const saver = saveEveryChange(options.dataFile, state, store, log);
   const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
-  const clientApi = createClientApi({
-    state,
-    clientAppId,
-    appInfo: apps.appInfo,
-    baseUrl: () => listening.url,
-    runtime: () => apps.runtime,
-    requireEmailConfirmation: options.requireEmailConfirmation ?? false,
-    log,
-  });
-  const dispatch = dispatcher(listening.url, adminApi, clientApi, redact, log);
+  const clientOptions = { clientAppId, baseUrl: () => listening.url, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
+  const clientApi = flowerbase
+    ? createFlowerbaseClientApi({ ...clientOptions, accounts: flowerbase })
+    : createClientApi({ ...clientOptions, state, appInfo: apps.appInfo });
+  // Flowerbase has no Admin API: the flowerbase profile answers its paths as unknown.
+  const dispatch = dispatcher(listening.url, flowerbase ? undefined : adminApi, clientApi, redact, log);
   listening.serve(answerAfterSaving(dispatch, saver, log));
 
-  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log) : undefined);
+  const triggerUser = flowerbase ? {} : undefined;
+  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, triggerUser) : undefined);
   let scheduler = schedule();
 
   return {
@@ -152,6 +163,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     state,
     store,
     faults,
+    platform,
+    flowerbase,
     get runtime() {
       return apps.runtime;
     },
@@ -175,6 +188,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
   };
 }
+
+/** The flowerbase profile's auth collection: Flowerbase's defaults (constants.ts:17, 22). */
+export const FLOWERBASE_AUTH = { database: FLOWERBASE_DEFAULTS.database, collection: FLOWERBASE_DEFAULTS.authCollection };
 
 function printLine(line: string): void {
   console.log(line);
@@ -244,10 +260,15 @@ async function hostApp(
   listening: Listening,
   deps: { secrets: Record<string, string>; adminApiBaseUrl: string; clientAppId: string; state: EmulatorState; store: DocumentStore; faults: FaultPlan },
 ): Promise<AppHost> {
+  const flowerbase = options.platform === "flowerbase";
+  // The functions' settings point at this emulator: its Admin API, or on Flowerbase its auth database.
+  const own = flowerbase ? { userStoreDatabase: FLOWERBASE_AUTH.database } : { adminApiBaseUrl: deps.adminApiBaseUrl };
   try {
     return new AppHost({
       appDir: options.appDir,
-      load: { secrets: deps.secrets, valueOverrides: { adminApiBaseUrl: deps.adminApiBaseUrl, ...options.valueOverrides } },
+      load: { secrets: deps.secrets, valueOverrides: { ...own, ...options.valueOverrides }, platform: options.platform },
+      platform: options.platform,
+      flowerbaseAuth: flowerbase ? FLOWERBASE_AUTH : undefined,
       appInfo: {
         id: EMULATOR_APP_ID,
         clientAppId: deps.clientAppId,
@@ -282,13 +303,13 @@ type Dispatch = (req: IncomingMessage) => Promise<Reply>;
 type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
 
 /** Routes a request to the Admin API or the client API; errors become App Services' error replies, redacted. */
-function dispatcher(url: string, adminApi: ApiHandler, clientApi: ApiHandler, redact: (text: string) => string, log: (line: string) => void): Dispatch {
+function dispatcher(url: string, adminApi: ApiHandler | undefined, clientApi: ApiHandler, redact: (text: string) => string, log: (line: string) => void): Dispatch {
   return async function dispatch(req: IncomingMessage): Promise<Reply> {
     const method = req.method ?? "GET";
     try {
       const parsed = new URL(req.url ?? "/", url);
       const path = parsed.pathname;
-      if (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`)) {
+      if (adminApi && (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`))) {
         return await adminApi.handle(req, path.slice(ADMIN_API_PREFIX.length), parsed.searchParams);
       }
       if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
