@@ -184,6 +184,41 @@ describe("Flowerbase specifics", () => {
   });
 });
 
+describe.each(PLATFORMS)("configuration errors on %s touch nothing", (platform) => {
+  let h: ProfileHarness;
+  beforeAll(async () => {
+    h = await startProfile(platform);
+  });
+  afterAll(() => h.close());
+
+  async function expectNothingTouched(setup: () => void, message: RegExp): Promise<void> {
+    const user = await userWithNotesIn(h, "config");
+    h.emulator.runtime.setValue("userDataCleanup", [{ database: "demo", collection: "notes", ownerField: "owner_id", action: "delete" }]);
+    setup();
+    const { error } = await callAs(h, user.tokens, "deleteCurrentUser");
+    expect(error).toMatch(message);
+    expect(await h.userExists(user.id)).toBe(true);
+    expect(h.emulator.store.documents("demo", "notes").filter((n) => n.owner_id === user.id)).toHaveLength(2);
+    expect(await sessionWorks(h, user.tokens)).toEqual({ access: true, refresh: true });
+  }
+
+  it("a runtime value naming the other platform", async () => {
+    const other = platform === "flowerbase" ? "appservices" : "flowerbase";
+    await expectNothingTouched(() => h.emulator.runtime.setValue("runtime", other), new RegExp(`Value "runtime" says "${other}", but this runtime`));
+    h.emulator.runtime.setValue("runtime", undefined);
+  });
+
+  if (platform === "flowerbase") {
+    it("a JSON-valued environment variable that is not JSON", async () => {
+      await expectNothingTouched(() => h.emulator.runtime.setValue("userDataCleanup", '[{"database":"demo"'), /Environment variable "userDataCleanup" is not valid JSON/);
+    });
+
+    it("userDataCleanup unset", async () => {
+      await expectNothingTouched(() => h.emulator.runtime.setValue("userDataCleanup", undefined), /Environment variable "userDataCleanup" is not set/);
+    });
+  }
+});
+
 async function userWithNotesIn(h: ProfileHarness, label: string) {
   const email = uniqueEmail(label);
   const id = await h.createUser(email);
