@@ -69,9 +69,10 @@ export function optionalValue(values: Values, name: string): unknown {
 }
 
 /** Reads the App Services configuration; throws one ConfigError listing every problem found. */
-export function readConfig(values: Values, app: AppInfo): BundleConfig {
+export function readConfig(values: Values, app: AppInfo | undefined): BundleConfig {
   const problems: string[] = [];
-  const adminApi = readAdminApiConfig(values, app, problems);
+  // Without context.app (Flowerbase) this is a configuration error naming the values, not a TypeError.
+  const adminApi = readAdminApiConfig(values, app || {}, problems);
   const shared = readSharedConfig(values, problems);
   throwIfProblems(problems);
   return { adminApi, ...shared };
