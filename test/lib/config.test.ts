@@ -59,7 +59,7 @@ describe("readConfig", () => {
   });
 
   it("without context.app (as on Flowerbase) reports the missing ids as a configuration error", () => {
-    expect(configError(base, undefined as never).message).toMatch(/context.app.projectId is not available .*set the value "adminApiGroupId"/);
+    expect(configError(base, null as never).message).toMatch(/context.app.projectId is not available .*set the value "adminApiGroupId"/);
   });
 
   it("never puts a key into an error message", () => {
