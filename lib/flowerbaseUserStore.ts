@@ -33,12 +33,17 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
     return refreshTokens.updateMany({ userId: objectId(userId), revokedAt: null }, { $set: { revokedAt: now } });
   }
 
-  /** Why an update matched nothing: no such user, or a status the operation does not accept. */
-  async function notApplicable(userId: string, operation: string, accepted: string): Promise<UserStoreError | undefined> {
+  /**
+   * Why an update filtered on the status matched nothing: no such user, or a status the operation
+   * does not accept. `undefined` when the user is in one of the `done` states (nothing left to do).
+   */
+  async function whyNotApplied(userId: string, operation: string, accepted: string[], done: string[]): Promise<UserStoreError | undefined> {
     const user = await users.findOne({ _id: objectId(userId) }, { status: 1 });
     if (!user) return new UserStoreError(`${operation}: there is no user ${userId} in ${where}. Nothing was changed.`);
-    if (accepted.split(" or ").indexOf(String(user.status)) >= 0) return undefined;
-    return new UserStoreError(`${operation}: user ${userId} has status "${String(user.status)}"; only a user with status ${accepted} can be ${operation}d. Nothing was changed.`);
+    const status = String(user.status);
+    if (done.indexOf(status) >= 0) return undefined;
+    if (accepted.indexOf(status) >= 0) return new UserStoreError(`${operation}: user ${userId} changed while this call ran; call again.`);
+    return new UserStoreError(`${operation}: user ${userId} has status "${status}"; only a user with status ${accepted.join(" or ")} can be ${operation}d. Nothing was changed.`);
   }
 
   return {
@@ -84,7 +89,10 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
       // (local-userpass/controller.ts:354-356), and lastLogoutAt ends every access token already issued (auth/plugins/jwt.ts:81-99).
       // A pending user is not disabled: enabling it later would confirm it without its email being confirmed.
       const updated = await users.updateOne({ _id: objectId(userId), status: { $in: ["confirmed", "disabled"] } }, { $set: { status: "disabled", lastLogoutAt: now } });
-      if (updated.matchedCount === 0) throw (await notApplicable(userId, "disable", "confirmed or disabled"))!;
+      if (updated.matchedCount === 0) {
+        const problem = await whyNotApplied(userId, "disable", ["confirmed", "disabled"], []);
+        if (problem) throw problem;
+      }
       await revokeRefreshTokens(userId, now);
     },
 
@@ -93,7 +101,7 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
       const updated = await users.updateOne({ _id: objectId(userId), status: "disabled" }, { $set: { status: "confirmed" } });
       if (updated.matchedCount > 0) return;
       // Already confirmed: enabling again changes nothing (a retried call succeeds).
-      const problem = await notApplicable(userId, "enable", "disabled or confirmed");
+      const problem = await whyNotApplied(userId, "enable", ["disabled"], ["confirmed"]);
       if (problem) throw problem;
     },
 
@@ -101,7 +109,7 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
       const now = new Date();
       // As Flowerbase's own logout: lastLogoutAt on the user, revokedAt on the refresh tokens (auth/controller.ts:177-205).
       const updated = await users.updateOne({ _id: objectId(userId) }, { $set: { lastLogoutAt: now } });
-      if (updated.matchedCount === 0) throw (await notApplicable(userId, "log out", "any"))!;
+      if (updated.matchedCount === 0) throw new UserStoreError(`log out: there is no user ${userId} in ${where}. Nothing was changed.`);
       await revokeRefreshTokens(userId, now);
     },
 
