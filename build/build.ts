@@ -10,6 +10,7 @@ import { dirname, join, relative, sep } from "node:path";
 import vm from "node:vm";
 import type { FunctionMeta } from "../lib/functionMeta";
 import { checkCompatibility } from "./compat";
+import { EnvFileError, FLOWERBASE_ENV_FILE, formatFlowerbaseEnv } from "./flowerbaseEnv";
 import { EXAMPLE_FILE, readSecretsExample } from "./secretsFile";
 import { BundleSourceMap, formatViolations, type LocatedViolation } from "./sourceLocation";
 
@@ -72,6 +73,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   );
   for (const bundle of bundles) writeText(join(outDir, "functions", `${bundle.name}.js`), bundle.code);
   for (const value of values) writeJson(join(outDir, "values", `${value.name}.json`), value);
+  writeText(join(outDir, FLOWERBASE_ENV_FILE), flowerbaseEnv(values));
   const triggers = bundles.filter((b) => b.meta.schedule);
   for (const { name, meta } of triggers) {
     writeJson(join(outDir, "triggers", `${name}.json`), scheduledTrigger(name, meta.schedule as string));
@@ -257,6 +259,16 @@ export function cronProblem(schedule: unknown): string | undefined {
     return undefined;
   } catch (error) {
     return (error as Error).message;
+  }
+}
+
+/** The same values for Flowerbase (build/flowerbaseEnv.ts); a value that cannot be a variable is a build error. */
+function flowerbaseEnv(values: ValueFile[]): string {
+  try {
+    return formatFlowerbaseEnv(values);
+  } catch (error) {
+    if (error instanceof EnvFileError) throw new BuildError(error.message);
+    throw error;
   }
 }
 

@@ -87,6 +87,8 @@ export interface BuiltForManifest {
   functions: Array<{ name: string; entry: Record<string, unknown>; source: Buffer }>;
   values: Array<{ name: string; bytes: Buffer }>;
   triggers: Array<{ name: string; bytes: Buffer }>;
+  /** Root files the bundle owns whole (flowerbase.env), by path. */
+  files?: Array<{ file: string; bytes: Buffer }>;
 }
 
 /** The manifest describing the built bundle once installed. */
@@ -103,6 +105,10 @@ export function buildManifest(built: BuiltForManifest, version: string | undefin
       hash.update(`${kind} ${item.name}\n`).update(item.bytes);
       files[`${kind}/${item.name}.json`] = [hashFile(`${kind}/${item.name}.json`, item.bytes)];
     }
+  }
+  for (const item of built.files ?? []) {
+    hash.update(`file ${item.file}\n`).update(item.bytes);
+    files[item.file] = [hashFile(item.file, item.bytes)];
   }
   const contentHash = `sha256:${hash.digest("hex")}`;
   return {

@@ -8,6 +8,7 @@
  * update replaces our entries, drops those the bundle no longer has, and never mistakes someone
  * else's for ours. Nothing is read or written through a symbolic link below the app directory.
  */
+import { FLOWERBASE_ENV_FILE } from "./flowerbaseEnv";
 import { messageOf } from "../lib/errors";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -62,7 +63,13 @@ export const MANIFEST_FILE = ".app-services-bundle.json";
 const ROOT_CONFIG = "root_config.json";
 const FUNCTIONS_CONFIG = "functions/config.json";
 /** Where the bundle writes, always: none of these may be a symbolic link. */
-const FIXED_PATHS = ["functions", "values", "triggers", FUNCTIONS_CONFIG, MANIFEST_FILE];
+/**
+ * Files at the app's root the bundle owns whole, hashed in the manifest like the others: the
+ * values for Flowerbase (build/flowerbaseEnv.ts), which reads its app directory's root files only
+ * as the server owner loads them, never as App Services configuration.
+ */
+const BUNDLE_FILES = [FLOWERBASE_ENV_FILE];
+const FIXED_PATHS = ["functions", "values", "triggers", FUNCTIONS_CONFIG, MANIFEST_FILE, ...BUNDLE_FILES];
 
 interface BuiltFunction {
   name: string;
@@ -79,6 +86,8 @@ interface BuiltApp {
   functions: BuiltFunction[];
   values: BuiltFile[];
   triggers: BuiltFile[];
+  /** Root files the bundle owns whole (BUNDLE_FILES), those the build wrote. */
+  files: Array<{ file: string; bytes: Buffer }>;
 }
 
 interface TargetApp {
@@ -141,7 +150,8 @@ function readBuiltApp(dir: string): BuiltApp {
     }
     return { name, entry, source: fs.readFileSync(sourceFile) };
   });
-  return { functions, values: readBuiltFiles(dir, "values"), triggers: readBuiltFiles(dir, "triggers") };
+  const files = BUNDLE_FILES.filter((file) => fs.existsSync(path.join(dir, file))).map((file) => ({ file, bytes: fs.readFileSync(path.join(dir, file)) }));
+  return { functions, values: readBuiltFiles(dir, "values"), triggers: readBuiltFiles(dir, "triggers"), files };
 }
 
 function readBuiltFiles(dir: string, kind: "values" | "triggers"): BuiltFile[] {
@@ -326,6 +336,10 @@ function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): v
       if (where.length > 0) collisions.push(`${SINGULAR[kind]} "${name}" (${described.join(", ")})`);
     }
   }
+  for (const { file } of built.files) {
+    const reason = whyNotOurs(target, file);
+    if (reason !== undefined) collisions.push(`file "${file}" (${reason})`);
+  }
   if (collisions.length > 0 && !force) {
     throw new MergeError(
       `The app in ${target.dir} already has entries the bundle did not write:\n` +
@@ -384,6 +398,7 @@ function planMerge(built: BuiltApp, target: TargetApp, next: Manifest): Plan {
     for (const file of [...replacedElsewhere, ...staleFiles]) remove(file);
   }
 
+  for (const { file, bytes } of built.files) write(file, bytes);
   write(MANIFEST_FILE, jsonBytes(next, "  "));
   for (const list of [report.added, report.updated, report.removed, report.unchanged]) list.sort();
   return { changes, report };

@@ -1,7 +1,7 @@
 /**
  * `npm start`: builds the bundle, starts the emulator on 127.0.0.1:8787 (by default), seeds a
  * demo into an empty state and prints how to try it with realm-web. Ctrl-C stops it cleanly.
- * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS] [--allow-origin ORIGIN]... [--confirm-registrations=false]
+ * Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS] [--allow-origin ORIGIN]... [--confirm-registrations=false] [--platform appservices|flowerbase]
  */
 import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
 import { LIMITS } from "./runtime/rules";
+import type { Platform } from "./runtime/types";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
 import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
 import { OriginError, parseAllowedOrigin } from "./http/cors";
@@ -32,13 +33,15 @@ export interface CliOptions {
   allowOrigins?: string[];
   /** false: new registrations stay pending (`--confirm-registrations=false`); default true. */
   confirmRegistrations?: boolean;
+  /** Which platform the emulator plays (default App Services). */
+  platform: Platform;
 }
 
 class UsageError extends Error {
   override name = "UsageError";
 }
 
-const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS] [--allow-origin ORIGIN]... [--confirm-registrations=false]";
+const USAGE = "Usage: npm start -- [--port N] [--host H] [--app-id ID] [--data FILE] [--secrets FILE] [--latency MS] [--function-time-limit SECONDS] [--allow-origin ORIGIN]... [--confirm-registrations=false] [--platform appservices|flowerbase]";
 const MAX_TIME_LIMIT_SECONDS = LIMITS.timeLimitMs / 1000;
 
 export function parseCliArgs(argv: string[]): CliOptions {
@@ -46,7 +49,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
   try {
     values = parseArgs({
       args: argv,
-      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "function-time-limit": { type: "string" }, "allow-origin": { type: "string", multiple: true }, "confirm-registrations": { type: "string" }, help: { type: "boolean" } },
+      options: { port: { type: "string" }, host: { type: "string" }, "app-id": { type: "string" }, data: { type: "string" }, secrets: { type: "string" }, latency: { type: "string" }, "function-time-limit": { type: "string" }, "allow-origin": { type: "string", multiple: true }, "confirm-registrations": { type: "string" }, platform: { type: "string" }, help: { type: "boolean" } },
       strict: true,
     }).values;
   } catch (error) {
@@ -61,6 +64,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (!(timeLimit > 0 && timeLimit <= MAX_TIME_LIMIT_SECONDS)) {
     throw new UsageError(`--function-time-limit must be a number of seconds above 0 and at most ${MAX_TIME_LIMIT_SECONDS} (App Services' limit), got ${String(values["function-time-limit"])}.\n${USAGE}`);
   }
+  const platform = (values.platform as string | undefined) ?? "appservices";
+  if (platform !== "appservices" && platform !== "flowerbase") throw new UsageError(`--platform must be appservices or flowerbase, got ${JSON.stringify(platform)}.\n${USAGE}`);
   const appId = (values["app-id"] as string | undefined) ?? DEFAULT_CLIENT_APP_ID;
   if (!/^[A-Za-z0-9_-]+$/.test(appId)) throw new UsageError(`--app-id may hold letters, digits, "-" and "_" only, got ${JSON.stringify(appId)}.`);
   let allowOrigins: string[];
@@ -84,6 +89,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
     secretsFile: values.secrets === undefined ? DEFAULT_SECRETS_FILE : resolve(invocationDir(), values.secrets as string),
     latencyMs,
     functionTimeLimitMs: timeLimit * 1000,
+    platform,
   };
 }
 
@@ -127,11 +133,9 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
   const target = existing ?? seed.users[0];
   const lines = [
     "",
-    `App Services emulator running at ${emulator.url}`,
+    ...platformLines(emulator, options),
     `  account page:   ${emulator.url}/ (sign in, preview, download my data, delete my account)`,
-    `  client app id:  ${emulator.clientAppId}`,
     `  browser origins: ${options.allowOrigins?.length ? options.allowOrigins.join(", ") : "http://localhost:* and http://127.0.0.1:* (--allow-origin ORIGIN to change)"}`,
-    `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
     ...emulator.nextTriggerRuns().map(({ trigger, at }) => `  trigger:        ${trigger}, next run ${at ? at.toISOString() : "(disabled)"}`),
     ...(options.latencyMs ? [`  latency:        ${options.latencyMs} ms before every Admin API request and data-service call`] : []),
     ...(options.functionTimeLimitMs !== LIMITS.timeLimitMs ? [`  time limit:     ${options.functionTimeLimitMs / 1000} s per function execution (App Services: ${MAX_TIME_LIMIT_SECONDS} s)`] : []),
@@ -166,6 +170,21 @@ export function banner(emulator: Emulator, seed: DemoSeed, options: CliOptions, 
   return lines.join("\n");
 }
 
+function platformLines(emulator: Emulator, options: CliOptions): string[] {
+  if (emulator.platform === "flowerbase") {
+    return [
+      `Flowerbase emulator running at ${emulator.url}`,
+      `  client app id:  ${emulator.clientAppId}`,
+      `  users:          documents in main.auth_users (Flowerbase's shapes); values from dist/app/flowerbase.env; no Admin API`,
+    ];
+  }
+  return [
+    `App Services emulator running at ${emulator.url}`,
+    `  client app id:  ${emulator.clientAppId}`,
+    `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
+  ];
+}
+
 function printLine(line: string): void {
   console.log(line);
 }
@@ -188,6 +207,7 @@ export async function main(argv: string[]): Promise<Emulator> {
     functionTimeoutMs: options.functionTimeLimitMs,
     allowOrigins: options.allowOrigins,
     requireEmailConfirmation: options.confirmRegistrations === false,
+    platform: options.platform,
     valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);

@@ -6,7 +6,7 @@ import { messageOf } from "../lib/errors";
 import { Cron } from "croner";
 import type { TriggerDefinition } from "./runtime/appDirectory";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
-import { SYSTEM_USER } from "./runtime/types";
+import { SYSTEM_USER, type ContextUser } from "./runtime/types";
 
 export interface Scheduler {
   /** When each enabled trigger runs next. */
@@ -14,7 +14,8 @@ export interface Scheduler {
   stop(): void;
 }
 
-export function startScheduler(triggers: TriggerDefinition[], runtime: () => FunctionRuntime, log: (line: string) => void): Scheduler {
+/** `user`: App Services' system user, or `{}` in the flowerbase profile (Flowerbase's context.user for a trigger). */
+export function startScheduler(triggers: TriggerDefinition[], runtime: () => FunctionRuntime, log: (line: string) => void, user: ContextUser = SYSTEM_USER): Scheduler {
   const jobs = triggers
     .filter((t) => !t.disabled)
     .map((trigger) => {
@@ -22,7 +23,7 @@ export function startScheduler(triggers: TriggerDefinition[], runtime: () => Fun
       const job = new Cron(trigger.schedule, { timezone: "UTC", protect: true }, async function runTrigger() {
         const started = Date.now();
         try {
-          const { ops } = await runtime().run(trigger.function_name, [], SYSTEM_USER, "system");
+          const { ops } = await runtime().run(trigger.function_name, [], user, "system");
           log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms ops=${ops}`);
         } catch (error) {
           const ops = (error as { ops?: number }).ops ?? 0;

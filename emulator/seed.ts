@@ -45,14 +45,18 @@ export interface DemoSeed {
 
 /** Seeds the demo when the emulator holds no users, pending users or documents. */
 export async function seedDemo(emulator: Emulator): Promise<DemoSeed> {
-  const { state, store } = emulator;
+  const { state, store, flowerbase } = emulator;
   if (!state.isEmpty() || store.namespaces().length > 0) {
-    return { seeded: false, users: DEMO_USERS.map(({ email, password }) => ({ email, password, id: state.findUserByEmail(email)?.id })) };
+    const idOf = async (email: string) => (flowerbase ? (await flowerbase.findByEmail(email))?._id.toHexString() : state.findUserByEmail(email)?.id);
+    const users = [];
+    for (const { email, password } of DEMO_USERS) users.push({ email, password, id: await idOf(email) });
+    return { seeded: false, users };
   }
   const users = [];
   for (const demo of DEMO_USERS) {
-    const user = await state.createEmailPasswordUser(demo.email, demo.password);
-    users.push({ ...demo, id: user.id });
+    // The flowerbase profile keeps users as documents in main.auth_users, as Flowerbase does.
+    const id = flowerbase ? await flowerbase.createUser(demo.email, demo.password) : (await state.createEmailPasswordUser(demo.email, demo.password)).id;
+    users.push({ ...demo, id });
   }
   const [alice, bob] = users;
   const day = 24 * 60 * 60 * 1000;

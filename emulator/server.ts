@@ -14,7 +14,10 @@ import { AppHost, type AppChanges } from "./runtime/appHost";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
 import { createMongoDbService } from "./data/service";
 import { DocumentStore } from "./data/store";
-import type { RuntimeAppInfo } from "./runtime/types";
+import type { Platform, RuntimeAppInfo } from "./runtime/types";
+import { FlowerbaseAccounts } from "./flowerbase/accounts";
+import { createFlowerbaseClientApi } from "./flowerbase/clientApi";
+import { FLOWERBASE_DEFAULTS } from "./flowerbase/documents";
 import { EmulatorState } from "./accounts/accountState";
 import type { Clock } from "./accounts/clock";
 import { redactTokens } from "./accounts/tokens";
@@ -69,6 +72,12 @@ export interface EmulatorOptions {
   adminSecrets?: AdminSecretStore;
   /** Origins allowed to call the client API from a browser (http/cors.ts); default any http://localhost:* or http://127.0.0.1:*. */
   allowOrigins?: string[];
+  /**
+   * "appservices" (default) or "flowerbase": Flowerbase's context (no context.app, values from the
+   * built flowerbase.env as strings, the auth service), its users as documents in main.auth_users
+   * with its token rules, and no Admin API.
+   */
+  platform?: Platform;
 }
 
 export interface Emulator {
@@ -82,6 +91,9 @@ export interface Emulator {
   state: EmulatorState;
   store: DocumentStore;
   faults: FaultPlan;
+  platform: Platform;
+  /** The flowerbase profile's users, sessions and tokens (documents in the store); undefined otherwise. */
+  flowerbase?: FlowerbaseAccounts;
   /** The current function runtime (replaced by reload()). */
   readonly runtime: FunctionRuntime;
   /**
@@ -126,26 +138,25 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   // The server listens first because the functions' adminApiBaseUrl needs its port.
   const listening = await listenForRequests(host, options.port ?? 0);
   const adminApiBaseUrl = `${listening.url}${ADMIN_API_PREFIX}`;
+  const platform = options.platform ?? "appservices";
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
+  const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock) : undefined;
 
   const saver = saveEveryChange(options.dataFile, state, store, log);
   const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
-  const clientApi = createClientApi({
-    state,
-    clientAppId,
-    appInfo: apps.appInfo,
-    baseUrl: () => listening.url,
-    runtime: () => apps.runtime,
-    requireEmailConfirmation: options.requireEmailConfirmation ?? false,
-    log,
-  });
-  const triggerRoute = createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log });
-  const dispatch = dispatcher(listening.url, { adminApi, clientApi, triggerRoute }, redact, log);
+  const clientOptions = { clientAppId, baseUrl: () => listening.url, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
+  const clientApi = flowerbase
+    ? createFlowerbaseClientApi({ ...clientOptions, accounts: flowerbase })
+    : createClientApi({ ...clientOptions, state, appInfo: apps.appInfo });
+  // Flowerbase has no Admin API: the flowerbase profile answers its paths (and the trigger route, guarded by an Admin API token) as unknown.
+  const triggerRoute = flowerbase ? undefined : createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log });
+  const dispatch = dispatcher(listening.url, { adminApi: flowerbase ? undefined : adminApi, clientApi, triggerRoute }, redact, log);
   const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => listening.url, clientPrefix: CLIENT_API_PREFIX });
   const accountPage = createAccountPage({ clientAppId, baseUrl: () => listening.url });
   listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, saver, log)));
 
-  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log) : undefined);
+  const triggerUser = flowerbase ? {} : undefined;
+  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, triggerUser) : undefined);
   let scheduler = schedule();
 
   return {
@@ -160,6 +171,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     state,
     store,
     faults,
+    platform,
+    flowerbase,
     get runtime() {
       return apps.runtime;
     },
@@ -183,6 +196,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
   };
 }
+
+/** The flowerbase profile's auth collection: Flowerbase's defaults (constants.ts:17, 22). */
+export const FLOWERBASE_AUTH = { database: FLOWERBASE_DEFAULTS.database, collection: FLOWERBASE_DEFAULTS.authCollection };
 
 function printLine(line: string): void {
   console.log(line);
@@ -252,10 +268,15 @@ async function hostApp(
   listening: Listening,
   deps: { secrets: Record<string, string>; adminApiBaseUrl: string; clientAppId: string; state: EmulatorState; store: DocumentStore; faults: FaultPlan },
 ): Promise<AppHost> {
+  const flowerbase = options.platform === "flowerbase";
+  // The functions' settings point at this emulator: its Admin API, or on Flowerbase its auth database.
+  const own = flowerbase ? { userStoreDatabase: FLOWERBASE_AUTH.database } : { adminApiBaseUrl: deps.adminApiBaseUrl };
   try {
     return new AppHost({
       appDir: options.appDir,
-      load: { secrets: deps.secrets, valueOverrides: { adminApiBaseUrl: deps.adminApiBaseUrl, ...options.valueOverrides } },
+      load: { secrets: deps.secrets, valueOverrides: { ...own, ...options.valueOverrides }, platform: options.platform },
+      platform: options.platform,
+      flowerbaseAuth: flowerbase ? FLOWERBASE_AUTH : undefined,
       appInfo: {
         id: EMULATOR_APP_ID,
         clientAppId: deps.clientAppId,
@@ -290,9 +311,9 @@ type Dispatch = (req: IncomingMessage) => Promise<Reply>;
 type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
 
 interface Routes {
-  adminApi: ApiHandler;
+  adminApi?: ApiHandler;
   clientApi: ApiHandler;
-  triggerRoute: { handle(req: IncomingMessage, path: string): Promise<Reply> };
+  triggerRoute?: { handle(req: IncomingMessage, path: string): Promise<Reply> };
 }
 
 /** Routes a request to the Admin API, the client API or the emulator's trigger route; errors become App Services' error replies, redacted. */
@@ -302,13 +323,13 @@ function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: Routes, 
     try {
       const parsed = new URL(req.url ?? "/", url);
       const path = parsed.pathname;
-      if (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`)) {
+      if (adminApi && (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`))) {
         return await adminApi.handle(req, path.slice(ADMIN_API_PREFIX.length), parsed.searchParams);
       }
       if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
         return await clientApi.handle(req, path.slice(CLIENT_API_PREFIX.length), parsed.searchParams);
       }
-      if (path.startsWith(TRIGGER_RUN_PREFIX)) return await triggerRoute.handle(req, path);
+      if (triggerRoute && path.startsWith(TRIGGER_RUN_PREFIX)) return await triggerRoute.handle(req, path);
       throw notFoundError(method, path);
     } catch (error) {
       if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));

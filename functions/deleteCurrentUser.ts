@@ -4,8 +4,9 @@
  */
 import { deleteAccountAndData } from "../lib/accountDeletion";
 import { requireNoArguments, requireSelfDeletionAllowed, requireSignedInUser } from "../lib/callers";
-import { readConfig } from "../lib/config";
 import { defineFunction } from "../lib/functionMeta";
+import { openUserStore } from "../lib/openUserStore";
+import { readPlatformConfig } from "../lib/platform";
 
 const FN = "deleteCurrentUser";
 
@@ -13,8 +14,8 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function deleteCurrentUser(...args: unknown[]) {
   requireNoArguments(FN, args);
-  const userId = requireSignedInUser(FN, context.user);
-  const config = readConfig(context.values, context.app);
-  requireSelfDeletionAllowed(FN, context.user, config);
-  return deleteAccountAndData({ fn: FN, config, userId, actor: "self" });
+  const platform = readPlatformConfig(context);
+  const userId = requireSignedInUser(FN, context.user, platform.platform);
+  requireSelfDeletionAllowed(FN, context.user, platform.config);
+  return deleteAccountAndData({ fn: FN, config: platform.config, store: openUserStore(FN, platform), userId, actor: "self" });
 }

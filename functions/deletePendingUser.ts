@@ -2,8 +2,7 @@
  * Admin only: deletes a pending (unconfirmed) email/password registration.
  * Client: `await user.functions.deletePendingUser(email)`. Its argument is an email, so it is kept out of logs.
  */
-import { authorizeAdminCall } from "../lib/adminActions";
-import { withAdminApi } from "../lib/adminApi";
+import { authorizeAdminCall, withUserStore } from "../lib/adminActions";
 import { emailArgument } from "../lib/callers";
 import { defineFunction } from "../lib/functionMeta";
 import { logs } from "../lib/logs";
@@ -13,8 +12,8 @@ const FN = "deletePendingUser";
 export const meta = defineFunction({ private: false, runAsSystem: true, disableArgLogs: true });
 
 export default async function deletePendingUser(...args: unknown[]) {
-  const { adminId, arg: email, config } = authorizeAdminCall({ fn: FN, args, argNames: ["email"], parse: (fn, a) => emailArgument(fn, a[0]) });
-  const outcome = await withAdminApi(FN, context.http, config.adminApi, (client) => client.deletePendingUser(email));
+  const { adminId, arg: email, store } = authorizeAdminCall({ fn: FN, args, argNames: ["email"], parse: (fn, a) => emailArgument(fn, a[0]) });
+  const outcome = await withUserStore(store, adminId, (opened) => opened.deletePendingUser(email));
   logs.adminAction(FN, adminId, outcome === "deleted" ? "deleted a pending registration" : "found no pending registration", "(email withheld)");
   return { pendingRegistration: outcome };
 }

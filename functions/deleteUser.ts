@@ -12,6 +12,6 @@ const FN = "deleteUser";
 export const meta = defineFunction({ private: false, runAsSystem: true, disableArgLogs: false });
 
 export default async function deleteUser(...args: unknown[]) {
-  const { adminId, arg: userId, config } = authorizeAdminCall({ fn: FN, args, argNames: ["userId"], parse: (fn, a) => userIdArgument(fn, a[0]) });
-  return deleteAccountAndData({ fn: FN, config, userId, actor: adminId });
+  const { adminId, arg: userId, config, store } = authorizeAdminCall({ fn: FN, args, argNames: ["userId"], parse: (fn, a) => userIdArgument(fn, a[0]) });
+  return deleteAccountAndData({ fn: FN, config, store, userId, actor: adminId });
 }

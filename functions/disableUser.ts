@@ -11,6 +11,6 @@ export default async function disableUser(...args: unknown[]) {
   return runAdminUserAction(
     { fn: "disableUser", args, argNames: ["userId"], parse: (fn, a) => userIdArgument(fn, a[0]) },
     "disabled",
-    (client, userId) => client.disableUser(userId),
+    (store, userId) => store.disableUser(userId),
   );
 }

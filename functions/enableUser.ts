@@ -11,6 +11,6 @@ export default async function enableUser(...args: unknown[]) {
   return runAdminUserAction(
     { fn: "enableUser", args, argNames: ["userId"], parse: (fn, a) => userIdArgument(fn, a[0]) },
     "enabled",
-    (client, userId) => client.enableUser(userId),
+    (store, userId) => store.enableUser(userId),
   );
 }

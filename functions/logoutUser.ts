@@ -11,6 +11,6 @@ export default async function logoutUser(...args: unknown[]) {
   return runAdminUserAction(
     { fn: "logoutUser", args, argNames: ["userId"], parse: (fn, a) => userIdArgument(fn, a[0]) },
     "loggedOut",
-    (client, userId) => client.logoutUser(userId),
+    (store, userId) => store.logoutUser(userId),
   );
 }

@@ -3,11 +3,12 @@
  * completion: log in (so a wrong key touches nothing), clean up, delete the account, clean up once
  * more for anything written meanwhile (while the Admin API session is closed), then record an audit entry.
  */
-import { connectAdminApi, sessionCloser, type DeleteOutcome } from "./adminApi";
+import type { DeleteOutcome } from "./adminApi";
 import { applyPlan, type RuleOutcome } from "./cleanup";
-import type { BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 import { isConfigError, messageOf } from "./errors";
 import { logs } from "./logs";
+import type { UserStore } from "./userStore";
 
 export interface DeletionReceipt {
   userId: string;
@@ -21,7 +22,9 @@ export interface DeletionReceipt {
 
 export interface DeletionRequest {
   fn: string;
-  config: BundleConfig;
+  config: SharedConfig;
+  /** Where the account lives (App Services' Admin API or Flowerbase's collections). */
+  store: UserStore;
   userId: string;
   /** "self", or the admin's user id. */
   actor: string;
@@ -51,18 +54,20 @@ const RETRY_BEFORE = "Nothing else was changed; calling again completes the dele
 const RETRY_AFTER = "The account is already deleted; the scheduled sweepOrphanedUserData (or an admin's deleteUser) removes what is left.";
 
 export async function deleteAccountAndData(request: DeletionRequest): Promise<DeletionReceipt> {
-  const { fn, config, userId, actor } = request;
+  const { fn, config, store, userId, actor } = request;
   const data = context.services.get(config.dataSourceName);
   logs.deletionStarted(fn, userId, actor);
 
-  const admin = await step(fn, "login", () => connectAdminApi(context.http, config.adminApi), RETRY_BEFORE);
-  const closeSession = sessionCloser(fn, admin);
+  // App Services: the Admin API login. Flowerbase: the caller is found in the configured user store.
+  const connect = store.platform === "appservices" ? "login" : "userStore";
+  await step(fn, connect, () => store.verify(actor === "self" ? userId : actor), RETRY_BEFORE);
+  const closeSession = () => store.close();
   try {
     const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, userId),
       "Rules that succeeded are done; calling again completes the rest, and the account is kept until then.");
-    const account = await step(fn, "deleteAccount", () => admin.deleteUser(userId), "The user's data is cleaned up; calling again deletes the account.");
+    const account = await step(fn, "deleteAccount", () => store.deleteUser(userId), "The user's data is cleaned up; calling again deletes the account.");
     logs.accountDeleted(fn, userId, account);
-    // The Admin API's work is done: its logout travels alongside the final pass, not after it.
+    // The user store's work is done: the Admin API logout travels alongside the final pass, not after it.
     void closeSession();
     const final = await step(fn, "finalCleanup", () => applyPlan(fn, "final", data, config.cleanupRules, userId), RETRY_AFTER);
     const receipt = receiptOf(userId, account, first, final, actor);

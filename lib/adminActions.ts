@@ -1,11 +1,13 @@
 /**
  * The shared shape of the admin functions: read configuration, deny anyone who is not an account
- * admin, validate the arguments, log in, act, close the Admin API session, and return a receipt.
+ * admin, validate the arguments, open the user store, act, close it, and return a receipt.
  */
-import { withAdminApi, type AdminApiClient } from "./adminApi";
 import { requireAccountAdmin, requireArgumentCount } from "./callers";
-import { readConfig, type BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 import { logs } from "./logs";
+import { openUserStore } from "./openUserStore";
+import { readPlatformConfig } from "./platform";
+import type { UserStore } from "./userStore";
 
 export interface AdminCall<A> {
   fn: string;
@@ -15,22 +17,35 @@ export interface AdminCall<A> {
   parse(fn: string, args: unknown[]): A;
 }
 
-/** Checks caller and arguments; returns the admin's id, the parsed argument and the configuration. */
-export function authorizeAdminCall<A>(call: AdminCall<A>): { adminId: string; arg: A; config: BundleConfig } {
-  const config = readConfig(context.values, context.app);
-  const adminId = requireAccountAdmin(call.fn, context.user, config);
+/** Checks caller and arguments; returns the admin's id, the parsed argument, the configuration and the (unopened) user store. */
+export function authorizeAdminCall<A>(call: AdminCall<A>): { adminId: string; arg: A; config: SharedConfig; store: UserStore } {
+  const platform = readPlatformConfig(context);
+  const adminId = requireAccountAdmin(call.fn, context.user, platform.config, platform.platform);
   requireArgumentCount(call.fn, call.args, call.argNames);
-  return { adminId, arg: call.parse(call.fn, call.args), config };
+  return { adminId, arg: call.parse(call.fn, call.args), config: platform.config, store: openUserStore(call.fn, platform) };
 }
 
-/** For disable, enable and logout: one Admin API action on one user. */
+/**
+ * Verifies the store (the Admin API login; on Flowerbase, the admin found in it), runs `work`,
+ * and closes the store whether `work` succeeded or not.
+ */
+export async function withUserStore<T>(store: UserStore, adminId: string, work: (store: UserStore) => Promise<T>): Promise<T> {
+  try {
+    await store.verify(adminId);
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** For disable, enable and logout: one user store action on one user. */
 export async function runAdminUserAction(
   call: AdminCall<string>,
   action: "disabled" | "enabled" | "loggedOut",
-  act: (client: AdminApiClient, userId: string) => Promise<void>,
+  act: (store: UserStore, userId: string) => Promise<void>,
 ): Promise<{ userId: string; action: string }> {
-  const { adminId, arg: userId, config } = authorizeAdminCall(call);
-  await withAdminApi(call.fn, context.http, config.adminApi, (client) => act(client, userId));
+  const { adminId, arg: userId, store } = authorizeAdminCall(call);
+  await withUserStore(store, adminId, (opened) => act(opened, userId));
   logs.adminAction(call.fn, adminId, action, userId);
   return { userId, action };
 }

@@ -50,6 +50,7 @@ declare global {
     updateOne(filter: object, update: object, options?: { upsert?: boolean }): Promise<{ matchedCount: number; modifiedCount: number }>;
     /** arrayFilters as in MongoDB's updateMany (the realm SDKs' MongoDB.UpdateOptions carry it too). */
     updateMany(filter: object, update: object, options?: { upsert?: boolean; arrayFilters?: object[] }): Promise<{ matchedCount: number; modifiedCount: number }>;
+    deleteOne(filter: object): Promise<{ deletedCount: number }>;
     deleteMany(filter: object): Promise<{ deletedCount: number }>;
     aggregate(pipeline: object[]): AppServicesCursor<Record<string, unknown>>;
   }

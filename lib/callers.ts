@@ -2,7 +2,7 @@
  * Who may call what, and with which arguments. Everything here denies by default.
  */
 import { isObjectIdHex } from "./ids";
-import type { BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 import { InvalidArgumentError, PermissionDeniedError } from "./errors";
 import { logs } from "./logs";
 
@@ -14,11 +14,17 @@ function deny(fn: string, reason: string): never {
   throw new PermissionDeniedError(`${fn}: ${reason}`);
 }
 
-/** The id of the signed-in caller; system callers (triggers, system functions) have none. */
-export function requireSignedInUser(fn: string, user: AppServicesUser | undefined): string {
-  if (!user || user.type === "system" || typeof user.id !== "string" || !user.id) {
-    deny(fn, "must be called by a signed-in user; a system caller (trigger, scheduled or system function) has no account of its own. Nothing was changed.");
-  }
+const NO_CALLER = "must be called by a signed-in user; a system caller (trigger, scheduled or system function) has no account of its own. Nothing was changed.";
+
+/**
+ * The id of the signed-in caller; system callers (triggers, system functions) have none.
+ * On Flowerbase context.user is the flattened access token, `typ: "access"` and `id` with no
+ * `type`, for a client call (auth/plugins/jwt.ts:107-120, features/functions/controller.ts:35-54 and 440),
+ * and `{}` for a trigger: anything else is refused.
+ */
+export function requireSignedInUser(fn: string, user: AppServicesUser | undefined, platform: "appservices" | "flowerbase" = "appservices"): string {
+  if (!user || user.type === "system" || typeof user.id !== "string" || !user.id) deny(fn, NO_CALLER);
+  if (platform === "flowerbase" && ((user as { typ?: unknown }).typ !== "access" || !isObjectIdHex(user.id))) deny(fn, NO_CALLER);
   return user.id;
 }
 
@@ -31,15 +37,15 @@ export function requireNoArguments(fn: string, args: unknown[]): void {
 }
 
 /** A server (API-key) user deletes itself only when the value allowServerUserSelfDelete says so. */
-export function requireSelfDeletionAllowed(fn: string, user: AppServicesUser, config: BundleConfig): void {
+export function requireSelfDeletionAllowed(fn: string, user: AppServicesUser, config: SharedConfig): void {
   if (user.type === "server" && !config.allowServerUserSelfDelete) {
     deny(fn, `user ${user.id} is a server (API key) user; deleting one from a client is off by default. Set the value "allowServerUserSelfDelete" to true to allow it. Nothing was changed.`);
   }
 }
 
 /** Admin functions: only user ids listed in the value accountAdmins (none by default). */
-export function requireAccountAdmin(fn: string, user: AppServicesUser | undefined, config: BundleConfig): string {
-  const id = requireSignedInUser(fn, user);
+export function requireAccountAdmin(fn: string, user: AppServicesUser | undefined, config: SharedConfig, platform: "appservices" | "flowerbase" = "appservices"): string {
+  const id = requireSignedInUser(fn, user, platform);
   if (!config.accountAdmins.includes(id.toLowerCase())) {
     deny(fn, `user ${id} is not an account admin. Admins are the user ids listed in the value "accountAdmins" (empty by default). Nothing was changed.`);
   }

@@ -24,6 +24,10 @@ export const VALUE_NAMES = {
   jobState: "jobStateCollection",
   concurrency: "batchConcurrency",
   runBudget: "scheduledRunBudgetSeconds",
+  runtime: "runtime",
+  userStoreDatabase: "userStoreDatabase",
+  userStoreCollection: "userStoreCollection",
+  customUserData: "customUserDataCollection",
 } as const;
 
 export interface AdminApiConfig {
@@ -34,8 +38,8 @@ export interface AdminApiConfig {
   privateKey: string;
 }
 
-export interface BundleConfig {
-  adminApi: AdminApiConfig;
+/** The settings both platforms share. */
+export interface SharedConfig {
   allowServerUserSelfDelete: boolean;
   cleanupRules: CleanupRule[];
   auditCollection?: { database: string; collection: string };
@@ -50,28 +54,52 @@ export interface BundleConfig {
   scheduledRunBudgetSeconds: number;
 }
 
+/** App Services: users through the Admin API. */
+export interface BundleConfig extends SharedConfig {
+  adminApi: AdminApiConfig;
+}
 
-type Values = { get(name: string): unknown };
+export type Values = { get(name: string): unknown };
 type AppInfo = { id?: string; projectId?: string };
 
-/** Reads all values; throws one ConfigError listing every problem found. */
-export function readConfig(values: Values, app: AppInfo): BundleConfig {
-  const problems: string[] = [];
-  const optional = (name: string): unknown => {
-    const v = values.get(name);
-    return v === null || v === "" ? undefined : v;
-  };
+/** A value as a setting: null and "" count as unset. */
+export function optionalValue(values: Values, name: string): unknown {
+  const v = values.get(name);
+  return v === null || v === "" ? undefined : v;
+}
 
+/** Reads the App Services configuration; throws one ConfigError listing every problem found. */
+export function readConfig(values: Values, app: AppInfo | undefined): BundleConfig {
+  const problems: string[] = [];
+  // Without context.app (Flowerbase) this is a configuration error naming the values, not a TypeError.
+  const adminApi = readAdminApiConfig(values, app || {}, problems);
+  const shared = readSharedConfig(values, problems);
+  throwIfProblems(problems);
+  return { adminApi, ...shared };
+}
+
+export function throwIfProblems(problems: string[]): void {
+  if (problems.length > 0) {
+    throw new ConfigError(`Configuration problem${problems.length > 1 ? "s" : ""}: ${problems.join(" ")}`);
+  }
+}
+
+function readAdminApiConfig(values: Values, app: AppInfo, problems: string[]): AdminApiConfig {
   const publicKey = requiredSecret(values, VALUE_NAMES.publicKey, problems);
   const privateKey = requiredSecret(values, VALUE_NAMES.privateKey, problems);
 
-  const baseUrl = optional(VALUE_NAMES.baseUrl) ?? DEFAULT_ADMIN_API_BASE_URL;
+  const baseUrl = optionalValue(values, VALUE_NAMES.baseUrl) ?? DEFAULT_ADMIN_API_BASE_URL;
   if (typeof baseUrl !== "string" || !/^https?:\/\/[^\s/]+/.test(baseUrl)) {
     problems.push(`Value "${VALUE_NAMES.baseUrl}" must be an http(s) URL such as ${DEFAULT_ADMIN_API_BASE_URL}; remove it to use that default.`);
   }
+  const groupId = idValue(optionalValue(values, VALUE_NAMES.groupId), app.projectId, VALUE_NAMES.groupId, "context.app.projectId", problems);
+  const appId = idValue(optionalValue(values, VALUE_NAMES.appId), app.id, VALUE_NAMES.appId, "context.app.id", problems);
+  return { baseUrl: String(baseUrl).replace(/\/+$/, ""), groupId, appId, publicKey, privateKey };
+}
 
-  const groupId = idValue(optional(VALUE_NAMES.groupId), app.projectId, VALUE_NAMES.groupId, "context.app.projectId", problems);
-  const appId = idValue(optional(VALUE_NAMES.appId), app.id, VALUE_NAMES.appId, "context.app.id", problems);
+/** The settings both platforms share, from values that are already parsed (JSON on Flowerbase). */
+export function readSharedConfig(values: Values, problems: string[]): SharedConfig {
+  const optional = (name: string): unknown => optionalValue(values, name);
 
   const allowServer = optional(VALUE_NAMES.allowServerUsers) ?? false;
   if (typeof allowServer !== "boolean") problems.push(`Value "${VALUE_NAMES.allowServerUsers}" must be true or false, got ${typeName(allowServer)}.`);
@@ -105,15 +133,11 @@ export function readConfig(values: Values, app: AppInfo): BundleConfig {
     problems.push(`Value "${VALUE_NAMES.runBudget}" must be a number of seconds above 0 and at most 280, inside the 300 s limit, got ${JSON.stringify(runBudget)}.`);
   }
 
-  if (problems.length > 0) {
-    throw new ConfigError(`Configuration problem${problems.length > 1 ? "s" : ""}: ${problems.join(" ")}`);
-  }
   return {
-    adminApi: { baseUrl: (baseUrl as string).replace(/\/+$/, ""), groupId, appId, publicKey, privateKey },
     allowServerUserSelfDelete: allowServer as boolean,
     cleanupRules: plan.rules,
     auditCollection,
-    accountAdmins: (admins as string[]).map((id) => id.toLowerCase()),
+    accountAdmins: Array.isArray(admins) ? (admins as string[]).map((id) => String(id).toLowerCase()) : [],
     pendingUserMaxAgeDays: maxAge as number,
     dataSourceName: dataSourceName as string,
     jobStateCollection: jobState,
@@ -141,7 +165,7 @@ function idValue(override: unknown, fromApp: string | undefined, name: string, s
 
 const DEFAULT_JOB_STATE = { database: "accountDeletion", collection: "jobState" };
 
-function parseCollectionRef(raw: unknown, name: string, problems: string[]): { database: string; collection: string } | undefined {
+export function parseCollectionRef(raw: unknown, name: string, problems: string[]): { database: string; collection: string } | undefined {
   if (raw === undefined) return undefined;
   if (isPlainObject(raw) && typeof raw.database === "string" && raw.database && typeof raw.collection === "string" && raw.collection) {
     return { database: raw.database, collection: raw.collection };

@@ -68,6 +68,11 @@ export class DataCleanupError extends Error {
   override name = "DataCleanupError";
 }
 
+/** The user store has no such user, or the user is not in a state the operation accepts (Flowerbase). */
+export class UserStoreError extends Error {
+  override name = "UserStoreError";
+}
+
 /**
  * The message of anything thrown, duck-typed because an Error from another realm (a vm context,
  * the App Services runtime) fails `instanceof Error`.

@@ -9,7 +9,7 @@ import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
 import type { IncomingMessage } from "node:http";
 import { randomBytes } from "node:crypto";
 import { EJSON, ObjectId } from "bson";
-import type { RuntimeAppInfo, RuntimeUser } from "../runtime/types";
+import type { ContextUser, RuntimeAppInfo, RuntimeUser } from "../runtime/types";
 import type { EmulatorState } from "../accounts/accountState";
 import { DOMAIN_ID, identitiesJson, type UserRecord } from "../accounts/records";
 import type { AccessCheck } from "../accounts/sessions";
@@ -34,7 +34,7 @@ export const MAX_FUNCTION_NAME_LENGTH = 1024;
 /** The part of FunctionRuntime this module uses (so tests can reason about it in isolation). */
 export interface FunctionCaller {
   /** The result as canonical EJSON (undefined for undefined) and the async operations the call took; errors carry `ops` too. */
-  run(name: string, args: unknown[], user: RuntimeUser, origin: "client" | "system"): Promise<{ ejson: string | undefined; ops: number }>;
+  run(name: string, args: unknown[], user: ContextUser, origin: "client" | "system"): Promise<{ ejson: string | undefined; ops: number }>;
 }
 
 export interface ClientApiOptions {

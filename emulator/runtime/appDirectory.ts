@@ -4,7 +4,8 @@
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { FunctionConfig } from "./types";
+import { EnvFileError, FLOWERBASE_ENV_FILE, parseFlowerbaseEnv } from "../../build/flowerbaseEnv";
+import type { FunctionConfig, Platform } from "./types";
 
 export interface TriggerDefinition {
   name: string;
@@ -30,6 +31,11 @@ export interface LoadOptions {
   secrets: Record<string, string>;
   /** Applied after secrets: value name → value. */
   valueOverrides?: Record<string, unknown>;
+  /**
+   * "flowerbase": values are the environment strings of the built flowerbase.env (Flowerbase never
+   * reads values/ or secrets), and overrides become strings too (JSON for anything else).
+   */
+  platform?: Platform;
 }
 
 export function loadAppDirectory(dir: string, options: LoadOptions): LoadedApp {
@@ -49,7 +55,7 @@ export function loadAppDirectory(dir: string, options: LoadOptions): LoadedApp {
     dir,
     name: root.name ?? "app",
     functions,
-    values: { ...readValues(dir, options.secrets), ...options.valueOverrides },
+    values: options.platform === "flowerbase" ? environmentValues(dir, options.valueOverrides) : { ...readValues(dir, options.secrets), ...options.valueOverrides },
     triggers: readTriggers(dir),
   };
 }
@@ -64,6 +70,23 @@ function readValues(dir: string, secrets: Record<string, string>): Record<string
       values[v.name] = secrets[v.value];
     }
     // A value whose secret does not exist is absent, as context.values.get returns undefined for it.
+  }
+  return values;
+}
+
+/** The flowerbase profile's values: flowerbase.env, then the overrides, all as environment strings. */
+function environmentValues(dir: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const file = join(dir, FLOWERBASE_ENV_FILE);
+  if (!existsSync(file)) throw new AppDirectoryError(`${file} is missing: run \`npm run build\`, which writes it, or start without --platform flowerbase.`);
+  let values: Record<string, unknown>;
+  try {
+    values = parseFlowerbaseEnv(readFileSync(file, "utf8"), file);
+  } catch (error) {
+    if (error instanceof EnvFileError) throw new AppDirectoryError(error.message);
+    throw error;
+  }
+  for (const [name, value] of Object.entries(overrides)) {
+    values[name] = value === undefined || typeof value === "string" ? value : JSON.stringify(value);
   }
   return values;
 }

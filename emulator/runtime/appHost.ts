@@ -6,7 +6,7 @@
 import type { MongoDbService } from "../data/service";
 import { loadAppDirectory, type LoadedApp, type LoadOptions } from "./appDirectory";
 import { FunctionRuntime, type RuntimeConsole } from "./functionRuntime";
-import type { RuntimeAppInfo } from "./types";
+import type { FlowerbaseAuthConfig, Platform, RuntimeAppInfo } from "./types";
 import { WorkerPool } from "./workerPool";
 
 export interface AppChanges {
@@ -24,6 +24,8 @@ export interface AppHostOptions {
   data: MongoDbService;
   timeoutMs?: number;
   console?: RuntimeConsole;
+  platform?: Platform;
+  flowerbaseAuth?: FlowerbaseAuthConfig;
 }
 
 export class AppHost {
@@ -76,7 +78,7 @@ export class AppHost {
   }
 
   private runtimeFor(app: LoadedApp): FunctionRuntime {
-    const { data, timeoutMs, console } = this.options;
-    return new FunctionRuntime({ app, appInfo: this.currentInfo, data, timeoutMs, console, pool: this.pool });
+    const { data, timeoutMs, console, platform, flowerbaseAuth } = this.options;
+    return new FunctionRuntime({ app, appInfo: this.currentInfo, data, timeoutMs, console, pool: this.pool, platform, flowerbaseAuth });
   }
 }

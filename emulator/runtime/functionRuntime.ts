@@ -10,7 +10,7 @@ import { runDataCall } from "./dataCalls";
 import { RUNTIME_ERRORS, RuntimeError, timeLimitMessage } from "./errors";
 import type { WorkerApp } from "./protocol";
 import { LIMITS } from "./rules";
-import type { CallOrigin, RuntimeAppInfo, RuntimeUser } from "./types";
+import type { CallOrigin, ContextUser, FlowerbaseAuthConfig, Platform, RuntimeAppInfo } from "./types";
 import { decodeResult, encodeArguments } from "./values";
 import { WorkerPool } from "./workerPool";
 
@@ -30,6 +30,9 @@ export interface FunctionRuntimeOptions {
   timeoutMs?: number;
   /** Where the functions' console lines go, one formatted line per call; default the process console. */
   console?: RuntimeConsole;
+  /** Default "appservices"; "flowerbase" plays Flowerbase's context (no context.app, values as environment strings, the auth service). */
+  platform?: Platform;
+  flowerbaseAuth?: FlowerbaseAuthConfig;
   /** Shared across reloads by the emulator; a runtime without one starts (and closes) its own. */
   pool?: WorkerPool;
 }
@@ -59,17 +62,19 @@ export class FunctionRuntime {
 
   /** Changes a value for the calls that follow, as editing a value in App Services does. */
   setValue(name: string, value: unknown): void {
-    this.options.app.values[name] = value;
+    // On Flowerbase a value is an environment variable: a string (JSON for anything else), or unset.
+    const flowerbase = this.options.platform === "flowerbase";
+    this.options.app.values[name] = flowerbase && value !== undefined && typeof value !== "string" ? JSON.stringify(value) : value;
     this.workerApp = undefined;
   }
 
   /** Calls a function as `user` and returns its result. Clients cannot call private functions. */
-  async call(name: string, args: unknown[], user: RuntimeUser, origin: CallOrigin): Promise<unknown> {
+  async call(name: string, args: unknown[], user: ContextUser, origin: CallOrigin): Promise<unknown> {
     return (await this.run(name, args, user, origin)).result;
   }
 
   /** call(), also reporting the result's EJSON and how many async operations it took; errors carry `ops` too. */
-  async run(name: string, args: unknown[], user: RuntimeUser, origin: CallOrigin): Promise<Execution> {
+  async run(name: string, args: unknown[], user: ContextUser, origin: CallOrigin): Promise<Execution> {
     const entry = this.options.app.functions.get(name);
     if (!entry) throw new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`);
     // "You can prevent client applications from seeing or calling a function by setting Private to
@@ -102,6 +107,8 @@ export class FunctionRuntime {
       functions: [...this.options.app.functions.entries()],
       values: this.options.app.values,
       appInfo: this.options.appInfo,
+      platform: this.options.platform ?? "appservices",
+      flowerbaseAuth: this.options.flowerbaseAuth,
     };
     return this.workerApp;
   }

@@ -3,7 +3,7 @@
  * Every value in them is a string of canonical EJSON (values.ts) or plain JSON-safe data.
  */
 import type { RuntimeErrorName } from "./errors";
-import type { FunctionConfig, RuntimeAppInfo, RuntimeUser } from "./types";
+import type { ContextUser, FlowerbaseAuthConfig, FunctionConfig, Platform, RuntimeAppInfo } from "./types";
 
 /** What a worker needs of the app: functions, values and `context.app`, under a version number. */
 export interface WorkerApp {
@@ -11,6 +11,9 @@ export interface WorkerApp {
   functions: Array<[string, { config: FunctionConfig; source: string }]>;
   values: Record<string, unknown>;
   appInfo: RuntimeAppInfo;
+  platform: Platform;
+  /** The flowerbase profile: where the auth service deletes users. */
+  flowerbaseAuth?: FlowerbaseAuthConfig;
 }
 
 /** One data-service call, described in the worker and run on the main thread. */
@@ -30,7 +33,7 @@ export interface RunRequest {
   name: string;
   /** encodeArguments() of the call's arguments. */
   args: string;
-  user: RuntimeUser;
+  user: ContextUser;
   /** Date.now() at which the time limit passes (both threads share the clock). */
   deadline: number;
   timeoutMs: number;

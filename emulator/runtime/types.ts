@@ -36,5 +36,23 @@ export interface FunctionConfig {
 /** How a call reached the runtime: clients cannot call private functions. */
 export type CallOrigin = "client" | "system";
 
+/**
+ * `context.user` in the flowerbase profile: the flattened access token for a client call, `{}` for
+ * a trigger (flowerforce/flowerbase packages/flowerbase/src/features/functions/controller.ts:35-54, 440).
+ */
+export type FlowerbaseUser = { [key: string]: unknown };
+
+/** Whatever a call passes as `context.user`: App Services' shape, or Flowerbase's. */
+export type ContextUser = RuntimeUser | FlowerbaseUser;
+
+/** Which platform the runtime plays: App Services (the default) or Flowerbase. */
+export type Platform = "appservices" | "flowerbase";
+
+/** The Flowerbase profile's auth collection, where its auth service's deleteUser deletes. */
+export interface FlowerbaseAuthConfig {
+  database: string;
+  collection: string;
+}
+
 /** `context.user` for calls with no caller: triggers and scheduled runs. */
 export const SYSTEM_USER: RuntimeUser = { type: "system", data: {}, custom_data: {}, identities: [] };

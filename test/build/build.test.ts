@@ -19,7 +19,7 @@ describe("the project's build", () => {
 
   it("writes an App Services app directory", () => {
     const out = result.outDir;
-    expect(readdirSync(out).sort()).toEqual(["functions", "root_config.json", "triggers", "values"]);
+    expect(readdirSync(out).sort()).toEqual(["flowerbase.env", "functions", "root_config.json", "triggers", "values"]);
     const config = JSON.parse(readFileSync(join(out, "functions", "config.json"), "utf8"));
     const names = config.map((c: { name: string }) => c.name);
     expect(names).toEqual(expect.arrayContaining(["deleteCurrentUser", "deleteUser", "disableUser", "enableUser", "logoutUser", "deletePendingUser", "purgePendingUsers", "sweepOrphanedUserData"]));
@@ -27,6 +27,18 @@ describe("the project's build", () => {
     expect(config.find((c: { name: string }) => c.name === "deleteCurrentUser")).toEqual({ name: "deleteCurrentUser", private: false, run_as_system: true, disable_arg_logs: false });
     expect(config.find((c: { name: string }) => c.name === "deletePendingUser").disable_arg_logs).toBe(true);
     expect(config.find((c: { name: string }) => c.name === "purgePendingUsers").private).toBe(true);
+  });
+
+  it("writes flowerbase.env: one NAME=value line per value, JSON for non-strings, secrets named in a comment only", () => {
+    const text = readFileSync(join(result.outDir, "flowerbase.env"), "utf8");
+    const lines = text.split("\n").filter((line) => line && !line.startsWith("#"));
+    const values = readdirSync(join(result.outDir, "values")).map((f) => JSON.parse(readFileSync(join(result.outDir, "values", f), "utf8")));
+    const expected = values.filter((v) => !v.from_secret).map((v) => `${v.name}=${typeof v.value === "string" ? v.value : JSON.stringify(v.value)}`);
+    expect(lines.sort()).toEqual(expected.sort());
+    expect(lines).toEqual(expect.arrayContaining(["userDataCleanup=[]", "accountAdmins=[]", "pendingUserMaxAgeDays=7", "deletionAuditCollection=null"]));
+    expect(text).toMatch(/^# Left out, they come from secrets.*: adminApiPrivateKey, adminApiPublicKey$/m);
+    expect(text).not.toMatch(/^adminApiP(ublic|rivate)Key=/m);
+    expect(text).not.toContain("adminApiPrivateKeySecret");
   });
 
   it("writes a scheduled trigger for each function with a schedule", () => {

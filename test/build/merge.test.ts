@@ -31,6 +31,7 @@ function builtApp(functions = OUR_FUNCTIONS, withTrigger = true): Tree {
     "values/adminApiPublicKey.json": { name: "adminApiPublicKey", value: "public-key", from_secret: false },
   };
   for (const fn of functions) tree[`functions/${fn.name}.js`] = `exports = function () { return "${fn.name}"; };\n`;
+  tree["flowerbase.env"] = "# values for Flowerbase\nadminApiPublicKey=public-key\n";
   if (withTrigger) {
     tree["triggers/purgePendingUsersDaily.json"] = {
       name: "purgePendingUsersDaily",
@@ -78,6 +79,7 @@ const OURS = new Set([
   "values/adminApiPrivateKey.json",
   "values/adminApiPublicKey.json",
   "triggers/purgePendingUsersDaily.json",
+  "flowerbase.env",
   MANIFEST_FILE,
 ]);
 
@@ -166,6 +168,18 @@ describe("mergeInto a pulled app", () => {
       [...[...OURS].filter((f) => f !== "functions/config.json" && f !== MANIFEST_FILE), ...OUR_FUNCTIONS.map((f) => `functions/config.json#${f.name}`)].sort(),
     );
     for (const hashes of Object.values(files)) expect(hashes).toEqual([expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]);
+  });
+
+  test("installs flowerbase.env as the bundle's own file, and refuses to overwrite an edited copy without --force", () => {
+    mergeInto(built, target);
+    expect(fs.readFileSync(path.join(target, "flowerbase.env"), "utf8")).toBe(fs.readFileSync(path.join(built, "flowerbase.env"), "utf8"));
+    fs.writeFileSync(path.join(built, "flowerbase.env"), "# values for Flowerbase\nadminApiPublicKey=other-key\n");
+    expect(mergeInto(built, target).updated).toContain("flowerbase.env");
+    fs.writeFileSync(path.join(target, "flowerbase.env"), "userStoreDatabase=edited\n");
+    expectRefused(() => mergeInto(built, target), 'file "flowerbase.env" (it changed since the bundle wrote it)');
+    expect(fs.readFileSync(path.join(target, "flowerbase.env"), "utf8")).toBe("userStoreDatabase=edited\n");
+    mergeInto(built, target, { force: true });
+    expect(fs.readFileSync(path.join(target, "flowerbase.env"), "utf8")).toContain("other-key");
   });
 
   test("a second run gives the same tree and reports everything unchanged", () => {

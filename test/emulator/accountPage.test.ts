@@ -29,7 +29,7 @@ it("serves realm-web's browser bundle and the page script", async () => {
 });
 
 it("npm start prints the page's link", () => {
-  const text = banner(e, { seeded: true, users: [{ email: "a@example.com", password: "pw", id: "65f0c0de0000000000000001" }] }, { port: e.port, host: "127.0.0.1", appId: e.clientAppId, secretsFile: "/tmp/s.json", latencyMs: 0, functionTimeLimitMs: 300_000 }, true);
+  const text = banner(e, { seeded: true, users: [{ email: "a@example.com", password: "pw", id: "65f0c0de0000000000000001" }] }, { port: e.port, host: "127.0.0.1", appId: e.clientAppId, secretsFile: "/tmp/s.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "appservices" }, true);
   expect(text).toContain(`account page:   ${e.url}/`);
   expect(text).toContain("browser origins: http://localhost:* and http://127.0.0.1:*");
 });

@@ -258,7 +258,8 @@ describe("bad input", () => {
 
   describe("command line", () => {
     it("defaults to 127.0.0.1:8787 and the demo app id", () => {
-      expect(parseCliArgs([])).toEqual({ port: DEFAULT_PORT, host: "127.0.0.1", appId: "delete-user-demo-abcde", dataFile: undefined, secretsFile: expect.stringMatching(/\/\.emulator\/secrets\.json$/), latencyMs: 0, functionTimeLimitMs: 300_000, allowOrigins: [], confirmRegistrations: true });
+      expect(parseCliArgs([])).toEqual({ port: DEFAULT_PORT, host: "127.0.0.1", appId: "delete-user-demo-abcde", dataFile: undefined, secretsFile: expect.stringMatching(/\/\.emulator\/secrets\.json$/), latencyMs: 0, functionTimeLimitMs: 300_000, allowOrigins: [], confirmRegistrations: true, platform: "appservices" });
+      expect(parseCliArgs(["--platform", "flowerbase"]).platform).toBe("flowerbase");
       expect(parseCliArgs(["--latency", "25"]).latencyMs).toBe(25);
       expect(parseCliArgs(["--function-time-limit", "2.5"]).functionTimeLimitMs).toBe(2500);
       expect(parseCliArgs(["--port", "9000", "--app-id", "mine-xyz", "--data", "state.json", "--host", "::1"])).toMatchObject({
@@ -269,7 +270,7 @@ describe("bad input", () => {
       });
     });
 
-    it.each([[["--port", "eighty"]], [["--port", "70000"]], [["--verbose"]], [["--app-id", "a b"]], [["--latency", "-1"]], [["--latency", "slow"]], [["--function-time-limit", "0"]], [["--function-time-limit", "301"]], [["--function-time-limit", "soon"]]])("rejects %j with a usage message", (argv) => {
+    it.each([[["--port", "eighty"]], [["--port", "70000"]], [["--verbose"]], [["--app-id", "a b"]], [["--latency", "-1"]], [["--latency", "slow"]], [["--function-time-limit", "0"]], [["--function-time-limit", "301"]], [["--function-time-limit", "soon"]], [["--platform", "realm"]]])("rejects %j with a usage message", (argv) => {
       expect(() => parseCliArgs(argv)).toThrow(expect.objectContaining({ name: "UsageError" }));
     });
   });

@@ -156,7 +156,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
     const fresh = await startTestEmulator({ appDir, valueOverrides: { userDataCleanup: demoCleanupPlan() } });
     const runSnippet = async () => {
       const seed = await seedDemo(fresh);
-      const text = banner(fresh, seed, { port: fresh.port, host: "127.0.0.1", appId: fresh.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000 }, true);
+      const text = banner(fresh, seed, { port: fresh.port, host: "127.0.0.1", appId: fresh.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "appservices" }, true);
       expect(text).not.toContain(fresh.adminKeys.privateKey);
       expect(text).not.toContain(fresh.adminKeys.publicKey);
       const lines = text.split("\n");

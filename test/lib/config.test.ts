@@ -58,6 +58,10 @@ describe("readConfig", () => {
     expect(configError(base, { id: "", projectId: undefined } as never).message).toMatch(/set the value "adminApiGroupId"/);
   });
 
+  it("without context.app (as on Flowerbase) reports the missing ids as a configuration error", () => {
+    expect(configError(base, null as never).message).toMatch(/context.app.projectId is not available .*set the value "adminApiGroupId"/);
+  });
+
   it("never puts a key into an error message", () => {
     const error = configError({ adminApiPublicKey: "pub-SECRET-1", adminApiPrivateKey: "priv-SECRET-2", pendingUserMaxAgeDays: -1 });
     expect(error.message).not.toMatch(/SECRET/);

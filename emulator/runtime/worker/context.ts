@@ -1,22 +1,16 @@
 /**
  * The `context` global of one function call inside a worker. Every async operation it offers
  * (a data call, an HTTP request, `functions.execute`) is counted against the execution and refused
- * once the execution has ended.
+ * once the execution has ended. The flowerbase profile builds Flowerbase's context instead
+ * (flowerbaseContext.ts).
  */
-import { createContextHttp, type ContextHttp, type HttpRequestArgs } from "../http";
-import type { RuntimeAppInfo, RuntimeUser } from "../types";
-import { dataServiceClient } from "./dataClient";
+import type { ContextUser } from "../types";
+import { countedHttp, dataService, type ContextApp } from "./contextServices";
 import type { Execution } from "./execution";
+import { flowerbaseContext } from "./flowerbaseContext";
 
-const http = createContextHttp();
-const HTTP_METHODS = ["get", "post", "put", "patch", "delete", "head"] as const;
-
-export function buildContext(
-  execution: Execution,
-  app: { values: Record<string, unknown>; appInfo: RuntimeAppInfo },
-  user: RuntimeUser,
-  asSystem: boolean,
-) {
+export function buildContext(execution: Execution, app: ContextApp, user: ContextUser, asSystem: boolean) {
+  if (app.platform === "flowerbase") return flowerbaseContext(execution, app, user, asSystem, countedHttp(execution));
   // The bundle's own value names the linked data source; App Services' default otherwise.
   const dataSourceName = typeof app.values.dataSourceName === "string" ? app.values.dataSourceName : "mongodb-atlas";
   return {
@@ -33,10 +27,7 @@ export function buildContext(
     services: {
       // "Gets a service client for the specified service or undefined if no such service exists"
       // (docs-app-services source/functions/context.txt, context.services.get()).
-      get: (serviceName: string) =>
-        serviceName === dataSourceName
-          ? dataServiceClient({ count: (what) => execution.countOperation(what), send: (call) => execution.data(call) })
-          : undefined,
+      get: (serviceName: string) => (serviceName === dataSourceName ? dataService(execution) : undefined),
     },
     functions: { execute: (name: string, ...args: unknown[]) => execution.execute(name, args, asSystem) },
     // "true if the function is running as a system user and false otherwise"
@@ -44,21 +35,6 @@ export function buildContext(
     // configured run_as_system, one executed by such a function, or one with no caller.
     runningAsSystem: () => asSystem,
   };
-}
-
-function countedHttp(execution: Execution): ContextHttp {
-  const counted = {} as ContextHttp;
-  for (const method of HTTP_METHODS) {
-    counted[method] = (args: HttpRequestArgs) => {
-      try {
-        execution.countOperation(`context.http.${method}`);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return http[method](args);
-    };
-  }
-  return counted;
 }
 
 function cloneOrUndefined(value: unknown): unknown {

@@ -13,7 +13,7 @@ import { RUNTIME_ERRORS, RuntimeError, operationLimitMessage, stoppedMessage, ti
 import { TextBinary } from "../http";
 import type { DataCall, Outcome } from "../protocol";
 import { LIMITS } from "../rules";
-import type { FunctionConfig, RuntimeAppInfo, RuntimeUser } from "../types";
+import type { ContextUser, FlowerbaseAuthConfig, FunctionConfig, Platform, RuntimeAppInfo } from "../types";
 import { encodeResult } from "../values";
 import { buildContext } from "./context";
 import { createRealm } from "./realm";
@@ -24,6 +24,8 @@ export interface WorkerAppState {
   functions: Map<string, { config: FunctionConfig; source: string }>;
   values: Record<string, unknown>;
   appInfo: RuntimeAppInfo;
+  platform: Platform;
+  flowerbaseAuth?: FlowerbaseAuthConfig;
   scripts: Map<string, vm.Script>;
 }
 
@@ -50,7 +52,7 @@ export class Execution {
   constructor(
     private readonly app: WorkerAppState,
     private readonly name: string,
-    private readonly user: RuntimeUser,
+    private readonly user: ContextUser,
     private readonly deadline: number,
     private readonly timeoutMs: number,
     private readonly host: ExecutionHost,

@@ -1,0 +1,155 @@
+/**
+ * The client API of the flowerbase profile: the routes realm-web uses, answered as Flowerbase
+ * answers them (flowerforce/flowerbase packages/flowerbase/src/): location, local-userpass register
+ * and login, profile, session refresh and logout, and function calls with `context.user` shaped
+ * as Flowerbase shapes it. Users, tokens and sessions are documents (./accounts.ts).
+ */
+import type { IncomingMessage } from "node:http";
+import { EJSON } from "bson";
+import { messageOf } from "../../lib/errors";
+import { bearerToken } from "../http/auth";
+import { readJsonObject } from "../http/body";
+import { MAX_FUNCTION_NAME_LENGTH, type FunctionCaller } from "../http/clientApi";
+import { escapeForLog } from "../http/logText";
+import { HttpError, empty, json, type Reply } from "../http/reply";
+import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "../http/router";
+import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
+import { FlowerbaseAuthError, flowerbaseContextUser, type FlowerbaseAccounts } from "./accounts";
+
+export const FLOWERBASE_CLIENT_API_PREFIX = "/api/client/v2.0";
+
+export interface FlowerbaseClientApiOptions {
+  accounts: FlowerbaseAccounts;
+  clientAppId: string;
+  baseUrl(): string;
+  runtime(): FunctionCaller;
+  requireEmailConfirmation: boolean;
+  log(line: string): void;
+}
+
+type Handler = (ctx: { req: IncomingMessage; params: RouteParams }) => Promise<Reply>;
+
+/** Flowerbase's answers to a refused token and a wrong password (auth/plugins/jwt.ts:19-24; local-userpass/controller.ts:66-69). */
+function authHttpError(error: unknown): unknown {
+  if (!(error instanceof FlowerbaseAuthError)) return error;
+  switch (error.reason) {
+    case "invalidSession":
+      return new HttpError(401, "unauthorized", "InvalidSession");
+    case "invalidPassword":
+      return new HttpError(401, "unauthorized", "InvalidPassword");
+    case "notConfirmed":
+      return new HttpError(401, "User not confirmed", "AuthError");
+    case "emailInUse":
+      return new HttpError(409, "This email address is already used", "AccountNameInUse");
+    default:
+      return new HttpError(400, error.message, "BadRequest");
+  }
+}
+
+async function answering<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw authHttpError(error);
+  }
+}
+
+const parseEjson = (text: string): unknown => EJSON.parse(text);
+
+export function createFlowerbaseClientApi(options: FlowerbaseClientApiOptions): { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> } {
+  const { accounts } = options;
+  const router = new Router<Handler>()
+    .add("GET", "/app/:clientAppId/location", location)
+    .add("POST", "/app/:clientAppId/auth/providers/local-userpass/register", register)
+    .add("POST", "/app/:clientAppId/auth/providers/local-userpass/login", login)
+    .add("POST", "/app/:clientAppId/functions/call", callFunction)
+    .add("GET", "/auth/profile", profile)
+    .add("POST", "/auth/session", refreshSession)
+    .add("DELETE", "/auth/session", logout);
+
+  async function handle(req: IncomingMessage, path: string): Promise<Reply> {
+    const method = req.method ?? "GET";
+    const match = router.match(method, path);
+    if (match.kind === "notFound") throw notFoundError(method, `${FLOWERBASE_CLIENT_API_PREFIX}${path}`);
+    if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
+    const appId = match.params.clientAppId;
+    if (appId !== undefined && appId !== options.clientAppId) throw new HttpError(404, `cannot find app using Client App ID '${appId}'`, "AppNotFound");
+    return match.route.handler({ req, params: match.params });
+  }
+
+  async function location(): Promise<Reply> {
+    const url = options.baseUrl();
+    return json(200, { deployment_model: "GLOBAL", location: "US-VA", hostname: url, ws_hostname: url.replace(/^http/, "ws") });
+  }
+
+  async function register({ req }: { req: IncomingMessage }): Promise<Reply> {
+    const body = await readJsonObject(req, parseEjson);
+    const userId = await answering(() => accounts.register(body.email, body.password, options.requireEmailConfirmation));
+    return json(201, { userId });
+  }
+
+  async function login({ req }: { req: IncomingMessage }): Promise<Reply> {
+    const body = await readJsonObject(req, parseEjson);
+    const issued = await answering(() => accounts.login(body.username, body.password));
+    // device_id is always empty (local-userpass/controller.ts:372-376).
+    return json(200, { access_token: issued.accessToken, refresh_token: issued.refreshToken, device_id: "", user_id: issued.userId });
+  }
+
+  /** GET /auth/profile (auth/controller.ts:59-91). */
+  async function profile({ req }: { req: IncomingMessage }): Promise<Reply> {
+    const { claims, user } = await answering(() => accounts.checkAccess(bearerToken(req)));
+    return json(200, { user_id: claims.id, domain_id: options.clientAppId, identities: user.identities, custom_data: claims.custom_data ?? {}, type: "normal", data: { email: user.email } });
+  }
+
+  async function refreshSession({ req }: { req: IncomingMessage }): Promise<Reply> {
+    const accessToken = await answering(() => accounts.refresh(bearerToken(req)));
+    return json(201, { access_token: accessToken });
+  }
+
+  async function logout({ req }: { req: IncomingMessage }): Promise<Reply> {
+    await accounts.logout(bearerToken(req));
+    return empty(204);
+  }
+
+  async function callFunction({ req }: { req: IncomingMessage }): Promise<Reply> {
+    const { claims } = await answering(() => accounts.checkAccess(bearerToken(req)));
+    const body = await readJsonObject(req, parseEjson);
+    const { name, arguments: args = [] } = body;
+    if (typeof name !== "string" || name === "") throw new HttpError(400, 'function call needs a string "name"', "InvalidParameter");
+    if (name.length > MAX_FUNCTION_NAME_LENGTH) throw new HttpError(400, `function name is ${name.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, "InvalidParameter");
+    if (!Array.isArray(args)) throw new HttpError(400, 'function call "arguments" must be an array', "InvalidParameter");
+    const started = Date.now();
+    try {
+      const execution = await options.runtime().run(name, args, flowerbaseContextUser(claims), "client");
+      logCall(name, claims.id, "ok", started, execution.ops);
+      return { kind: "text", status: 200, text: execution.ejson ?? '{"$undefined":true}' };
+    } catch (error) {
+      const answer = functionError(name, error);
+      logCall(name, claims.id, `error: ${answer.errorCode}: ${answer.message}`, started, (error as { ops?: number }).ops ?? 0);
+      throw answer;
+    }
+  }
+
+  /** A thrown error: 400 with `error` holding JSON of message and name (features/functions/controller.ts:454-460). */
+  function functionError(name: string, error: unknown): HttpError {
+    switch (runtimeErrorName(error)) {
+      case RUNTIME_ERRORS.notFound:
+      case RUNTIME_ERRORS.notCallable:
+        return new HttpError(404, `function not found: '${name}'`, "FunctionNotFound");
+      default:
+        return new HttpError(400, JSON.stringify({ message: messageOf(error), name: errorName(error) }), "FunctionExecutionError");
+    }
+  }
+
+  function logCall(name: string, userId: string, outcome: string, started: number, ops: number): void {
+    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms ops=${ops}`);
+  }
+
+  return { handle };
+}
+
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? name : "Error";
+}
+

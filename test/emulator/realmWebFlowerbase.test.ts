@@ -1,0 +1,74 @@
+/**
+ * realm-web 2.0.1, unmodified, against the emulator's flowerbase profile and the real bundle:
+ * register, log in, deleteCurrentUser, then the account, its tokens and its data are gone; and the
+ * CLI's printed snippet works as printed there too.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import * as path from "node:path";
+import * as Realm from "realm-web";
+import { banner } from "../../emulator/cli";
+import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
+import { demoCleanupPlan, seedDemo } from "../../emulator/seed";
+import { builtAppDir } from "../helpers/builtApp";
+import { MemoryStorage, startTestEmulator } from "../helpers/emulator";
+
+type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+const PROJECT_ROOT = path.join(__dirname, "..", "..");
+
+describe("realm-web and the built bundle on the flowerbase profile", () => {
+  let emulator: TestEmulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator({ appDir: await builtAppDir(), platform: "flowerbase", valueOverrides: { userDataCleanup: demoCleanupPlan() } });
+    await seedDemo(emulator);
+  }, 60_000);
+  afterAll(() => emulator.close());
+
+  const newApp = () => new Realm.App({ id: emulator.clientAppId, baseUrl: emulator.url, storage: new MemoryStorage() });
+  const notesOf = (userId: string) => emulator.store.documents("demo", "notes").filter((d) => d.owner_id === userId);
+  const tokensOf = (userId: string) => emulator.store.documents(FLOWERBASE_DEFAULTS.database, FLOWERBASE_DEFAULTS.refreshTokensCollection).filter((d) => String(d.userId) === userId);
+
+  it("registers, logs in, deletes the current user with its data and tokens; logging in again fails; another user is untouched", async () => {
+    const app = newApp();
+    await app.emailPasswordAuth.registerUser({ email: "nora@example.com", password: "nora-password" });
+    const credentials = Realm.Credentials.emailPassword("nora@example.com", "nora-password");
+    const nora = await app.logIn(credentials);
+    expect(nora.profile.email).toBe("nora@example.com");
+    emulator.store.insertMany("demo", "notes", [{ owner_id: nora.id, title: "mine" }]);
+    const bob = await newApp().logIn(Realm.Credentials.emailPassword("bob@example.com", "bob-demo-password"));
+    expect(tokensOf(nora.id)).toHaveLength(1);
+
+    const receipt = await nora.functions.deleteCurrentUser();
+    expect(receipt).toMatchObject({ userId: nora.id, account: "deleted", deletedBy: "self" });
+    expect(await emulator.flowerbase!.findUser(nora.id)).toBeUndefined();
+    expect(notesOf(nora.id)).toEqual([]);
+    expect(tokensOf(nora.id)).toEqual([]);
+
+    await expect(nora.functions.deleteCurrentUser()).rejects.toMatchObject({ statusCode: 401 });
+    await expect(app.logIn(credentials)).rejects.toMatchObject({ statusCode: 401, errorCode: "InvalidPassword" });
+    await expect(bob.refreshProfile()).resolves.toBeUndefined();
+    expect(notesOf(bob.id)).toHaveLength(1);
+    expect(tokensOf(bob.id)).toHaveLength(1);
+  });
+
+  it("a function error reaches realm-web as Flowerbase sends it: 400, FunctionExecutionError, JSON of message and name", async () => {
+    const alice = await newApp().logIn(Realm.Credentials.emailPassword("alice@example.com", "alice-demo-password"));
+    await expect(alice.functions.deleteCurrentUser("someone-else")).rejects.toMatchObject({
+      statusCode: 400,
+      errorCode: "FunctionExecutionError",
+      error: expect.stringMatching(/^\{"message":"deleteCurrentUser takes no arguments/),
+    });
+    expect(await emulator.flowerbase!.findUser(alice.id)).toBeDefined();
+  });
+
+  it("the CLI's printed snippet works as printed", async () => {
+    const seed = await seedDemo(emulator);
+    const text = banner(emulator, seed, { port: emulator.port, host: "127.0.0.1", appId: emulator.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "flowerbase" }, true);
+    expect(text).toContain("Flowerbase emulator running at");
+    const lines = text.split("\n");
+    const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.indexOf("})();") + 1).join("\n");
+    const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
+    expect(stdout).toContain('"account": "deleted"');
+    expect(stdout).toMatch(/logging in again fails, as it should/);
+  }, 60_000);
+});
