@@ -66,7 +66,7 @@ describe("realm-web and the built bundle on the flowerbase profile", () => {
     const text = banner(emulator, seed, { port: emulator.port, host: "127.0.0.1", appId: emulator.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "flowerbase" }, true);
     expect(text).toContain("Flowerbase emulator running at");
     const lines = text.split("\n");
-    const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.indexOf("})();") + 1).join("\n");
+    const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
     const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
     expect(stdout).toContain('"account": "deleted"');
     expect(stdout).toMatch(/logging in again fails, as it should/);
