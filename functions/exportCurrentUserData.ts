@@ -5,10 +5,10 @@
  * `exportCurrentUserData({ after: page.next })` until `page.next` is null.
  */
 import { requireSelfDeletionAllowed, requireSignedInUser } from "../lib/callers";
-import { readConfig } from "../lib/config";
 import { exportPage } from "../lib/dataExport";
 import { exportArgument } from "../lib/exportCursor";
 import { defineFunction } from "../lib/functionMeta";
+import { readPlatformConfig } from "../lib/platform";
 
 const FN = "exportCurrentUserData";
 
@@ -16,8 +16,8 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function exportCurrentUserData(...args: unknown[]) {
   const after = exportArgument(FN, args);
-  const userId = requireSignedInUser(FN, context.user);
-  const config = readConfig(context.values, context.app);
-  requireSelfDeletionAllowed(FN, context.user, config);
-  return exportPage(FN, config, userId, after);
+  const platform = readPlatformConfig(context);
+  const userId = requireSignedInUser(FN, context.user, platform.platform);
+  requireSelfDeletionAllowed(FN, context.user, platform.config);
+  return exportPage(FN, platform.config, userId, after);
 }

@@ -4,10 +4,10 @@
  * Client: `await user.functions.previewDeleteCurrentUser()`.
  */
 import { requireNoArguments, requireSelfDeletionAllowed, requireSignedInUser } from "../lib/callers";
-import { readConfig } from "../lib/config";
 import { invalidConfigPreview, previewDeletion } from "../lib/deletionPreview";
 import { isConfigError, messageOf } from "../lib/errors";
 import { defineFunction } from "../lib/functionMeta";
+import { readPlatformConfig, type PlatformConfig } from "../lib/platform";
 
 const FN = "previewDeleteCurrentUser";
 
@@ -15,15 +15,16 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function previewDeleteCurrentUser(...args: unknown[]) {
   requireNoArguments(FN, args);
-  const userId = requireSignedInUser(FN, context.user);
-  let config;
+  let platform: PlatformConfig;
   try {
-    config = readConfig(context.values, context.app);
+    platform = readPlatformConfig(context);
   } catch (error) {
     // A preview answers "cannot run now, because…" rather than failing: that is what it is for.
-    if (isConfigError(error)) return invalidConfigPreview(FN, userId, messageOf(error));
+    // The caller is still checked first (on App Services' rules: the platform is what failed).
+    if (isConfigError(error)) return invalidConfigPreview(FN, requireSignedInUser(FN, context.user), messageOf(error));
     throw error;
   }
-  requireSelfDeletionAllowed(FN, context.user, config);
-  return previewDeletion(FN, config, userId);
+  const userId = requireSignedInUser(FN, context.user, platform.platform);
+  requireSelfDeletionAllowed(FN, context.user, platform.config);
+  return previewDeletion(FN, platform, userId);
 }

@@ -5,7 +5,7 @@
  */
 import { ownedDocumentQueries, ownerIdForms, type SharedQuery } from "./cleanupOperations";
 import { describeRule, isPlainObject, type CleanupRule } from "./cleanupPlan";
-import type { BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 import { InvalidArgumentError } from "./errors";
 import { formatCursor, parseCursor, type ExportPosition } from "./exportCursor";
 import { logs } from "./logs";
@@ -41,7 +41,7 @@ export interface ExportPage {
 
 type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
 
-export async function exportPage(fn: string, config: BundleConfig, userId: string, after: unknown): Promise<ExportPage> {
+export async function exportPage(fn: string, config: SharedConfig, userId: string, after: unknown): Promise<ExportPage> {
   const rules = config.cleanupRules;
   let at: ExportPosition = parseCursor(fn, after, rules.length);
   const data = context.services.get(config.dataSourceName);

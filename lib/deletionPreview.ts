@@ -2,12 +2,14 @@
  * What deleting an account would do, without doing any of it: per rule, how many documents would
  * be deleted, anonymized or detached, counted with the very filters the deletion writes with
  * (cleanupOperations.ts), one read per rule; and whether the deletion can run now, which takes a
- * valid configuration and an Admin API that accepts the key (a login, then its logout).
+ * valid configuration and a user store that answers as the deletion's first step would (on App
+ * Services an Admin API that accepts the key: a login, then its logout; on Flowerbase the caller
+ * found in the configured user collection).
  */
-import { withAdminApi } from "./adminApi";
 import { cleanupOperations, type CleanupOperation } from "./cleanupOperations";
 import { describeRule, type CleanupRule } from "./cleanupPlan";
-import type { BundleConfig } from "./config";
+import { openUserStore } from "./openUserStore";
+import type { PlatformConfig } from "./platform";
 import { messageOf } from "./errors";
 import { logs } from "./logs";
 
@@ -39,12 +41,13 @@ export function invalidConfigPreview(fn: string, userId: string, message: string
   return { userId, canDeleteNow: false, reason: message, cleanup: [] };
 }
 
-export async function previewDeletion(fn: string, config: BundleConfig, userId: string): Promise<DeletionPreview> {
+export async function previewDeletion(fn: string, platform: PlatformConfig, userId: string): Promise<DeletionPreview> {
+  const { config } = platform;
   const data = context.services.get(config.dataSourceName);
-  // Reads and the login change nothing, so they all go at once.
+  // Reads and the store check change nothing, so they all go at once.
   const [cleanup, readiness] = await Promise.all([
     Promise.all(config.cleanupRules.map((rule) => previewRule(data, rule, userId))),
-    adminApiReadiness(fn, config),
+    storeReadiness(fn, platform, userId),
   ]);
   const preview: DeletionPreview = { userId, canDeleteNow: readiness === undefined, cleanup };
   if (readiness !== undefined) preview.reason = readiness;
@@ -52,10 +55,15 @@ export async function previewDeletion(fn: string, config: BundleConfig, userId: 
   return preview;
 }
 
-/** Logs in and out again; undefined when that worked, else why not. */
-async function adminApiReadiness(fn: string, config: BundleConfig): Promise<string | undefined> {
+/** The deletion's first step, verifying the user store, then its close; undefined when that worked, else why not. */
+async function storeReadiness(fn: string, platform: PlatformConfig, userId: string): Promise<string | undefined> {
   try {
-    await withAdminApi(fn, context.http, config.adminApi, async () => undefined);
+    const store = openUserStore(fn, platform);
+    try {
+      await store.verify(userId);
+    } finally {
+      await store.close();
+    }
     return undefined;
   } catch (error) {
     return messageOf(error);

@@ -63,6 +63,29 @@ describe.each(PLATFORMS)("the user functions on %s", (platform) => {
     expect((await callAs(h, adminTokens, "deleteUser", [target.id])).result).toMatchObject({ account: "alreadyGone" });
   });
 
+  it("previewDeleteCurrentUser counts the caller's data, says the deletion can run, and changes nothing", async () => {
+    const user = await userWithNotes("preview");
+    const before = JSON.stringify(notes());
+    const { status, result } = await callAs(h, user.tokens, "previewDeleteCurrentUser");
+    expect(status).toBe(200);
+    expect(result).toMatchObject({ userId: user.id, canDeleteNow: true, cleanup: [{ rule: "demo.notes by owner_id", action: "delete", deleted: 2, anonymized: 0, detached: 0 }] });
+    expect(JSON.stringify(notes())).toBe(before);
+    expect(await h.userExists(user.id)).toBe(true);
+    expect(await sessionWorks(h, user.tokens)).toEqual({ access: true, refresh: true });
+  });
+
+  it("exportCurrentUserData returns the caller's documents and no one else's", async () => {
+    await userWithNotes("export-other");
+    const user = await userWithNotes("export");
+    const { status, result } = await callAs(h, user.tokens, "exportCurrentUserData");
+    expect(status).toBe(200);
+    const text = JSON.stringify(result);
+    expect(text).toContain(user.id);
+    const owners = new Set(notes().map((n) => String(n.owner_id)));
+    for (const owner of owners) if (owner !== user.id) expect(text).not.toContain(owner);
+    expect((text.match(/"title"/g) ?? []).length).toBe(2);
+  });
+
   it("disableUser ends the user's sessions and blocks login; enableUser lets them log in again", async () => {
     const target = await userWithNotes("disabled");
     const adminTokens = await login(h, adminEmail);
