@@ -68,6 +68,11 @@ export class DataCleanupError extends Error {
   override name = "DataCleanupError";
 }
 
+/** A scheduled run was about to issue more async operations than its budget (lib/operationBudget.ts). */
+export class OperationBudgetError extends Error {
+  override name = "OperationBudgetError";
+}
+
 /**
  * The message of anything thrown, duck-typed because an Error from another realm (a vm context,
  * the App Services runtime) fails `instanceof Error`.
