@@ -10,8 +10,8 @@ import type { CleanupRule } from "./cleanupPlan";
 import type { DataSource } from "./cleanup";
 import type { OperationBudget } from "./operationBudget";
 
-/** Owner ids per rule per page: memory stays at this many ids per rule. */
-export const OWNER_PAGE_SIZE = 500;
+/** Owner ids per rule per page: memory stays at this many ids per rule (about 100 KB), and a page costs one operation. */
+export const OWNER_PAGE_SIZE = 2000;
 
 const HEX_ID = "^[0-9a-f]{24}$";
 const ZERO_ID = "000000000000000000000000";

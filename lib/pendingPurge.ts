@@ -44,12 +44,14 @@ interface Progress {
 
 export async function purgePending(fn: string, config: BundleConfig, cutoff: number, run: ScheduledRun): Promise<PurgeOutcome> {
   const { budget, client } = run;
-  // Checked once: after it, a 404 on a delete ("already gone") costs no further request.
-  await client.assertAppExists();
+  // Checked once, alongside the first page read: after it, a 404 on a delete ("already gone")
+  // costs no further request, and no delete starts before it.
+  const appChecked = client.assertAppExists();
+  appChecked.catch(() => undefined); // handled when awaited in purgePages
   const progress: Progress = { scanned: 0, deleted: 0, after: run.resumedAfter, firstDone: undefined, failures: [], complete: false };
   let failure: unknown;
   try {
-    await purgePages(config, cutoff, run, progress);
+    await purgePages(config, cutoff, run, progress, appChecked);
   } catch (error) {
     failure = error;
   }
@@ -77,10 +79,13 @@ export async function purgePending(fn: string, config: BundleConfig, cutoff: num
   return outcome;
 }
 
-async function purgePages(config: BundleConfig, cutoff: number, run: ScheduledRun, progress: Progress): Promise<void> {
+async function purgePages(config: BundleConfig, cutoff: number, run: ScheduledRun, progress: Progress, appChecked: Promise<void>): Promise<void> {
   const { budget, client } = run;
-  if (!budget.claim(1)) return;
-  let page = await client.listPendingUsers(progress.after);
+  const firstPage = budget.claim(1) ? client.listPendingUsers(progress.after) : undefined;
+  firstPage?.catch(() => undefined); // handled below
+  await appChecked;
+  if (!firstPage) return;
+  let page = await firstPage;
   for (;;) {
     progress.scanned += page.length;
     let expired = 0;
