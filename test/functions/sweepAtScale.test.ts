@@ -117,7 +117,7 @@ function expectAllCleaned(h: Harness, orphans: string[]): void {
 }
 
 describe("sweepOrphanedUserData at scale, within its operation budget", () => {
-  const BUDGET = 40;
+  const BUDGET = 30;
   let h: Harness;
   let counter: OperationCounter;
   let population: Population;
