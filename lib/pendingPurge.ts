@@ -5,8 +5,8 @@
  * A pending registration's _id is an ObjectId whose first 4 bytes are its creation time, so in id
  * order the expired ones come first: the first one not expired ends the pass. This relies on the
  * list being in id order, as the Admin API's user lists are (see lib/userPresence.ts); were it not,
- * an expired registration listed after a fresh one would wait for a later pass, and none would be
- * deleted early, since each is checked against the cutoff itself.
+ * an expired registration listed after a fresh one would be missed, but none would ever be deleted
+ * early, since each is checked against the cutoff itself.
  */
 import type { PendingUser } from "./adminApi";
 import { listSource, runPool } from "./batch";
