@@ -116,6 +116,21 @@ describe("sweepOrphanedUserData", () => {
     expect(JSON.stringify(living.map((id) => [postsOf(id), messagesOf(id)]))).toBe(livingBefore);
   });
 
+  it("refuses to run with an operation budget too small for one step of the plan, naming the value, before touching anything", async () => {
+    const nested = ["a", "b", "c", "d"].map((c) => ({ database: "app", collection: c, ownerField: "x.y.z", action: "anonymize", unset: ["note"] }));
+    h.emulator.runtime.setValue("userDataCleanup", nested);
+    h.emulator.runtime.setValue("scheduledRunOperationBudget", 20);
+    try {
+      const before = h.emulator.store.documents("app", "posts").length;
+      const { error } = await runAsSystem(h, "sweepOrphanedUserData");
+      expect(error?.message).toMatch(/the value "scheduledRunOperationBudget" \(20\) is too small for this run's cleanup plan: it needs at least \d+ operations/);
+      expect(h.emulator.store.documents("app", "posts")).toHaveLength(before);
+    } finally {
+      h.emulator.runtime.setValue("userDataCleanup", PLAN);
+      h.emulator.runtime.setValue("scheduledRunOperationBudget", undefined);
+    }
+  });
+
   it("refuses to sweep when the configured app does not exist (every user would look deleted)", async () => {
     const id = living[0];
     h.emulator.runtime.setValue("adminApiAppId", "65f0c0de0000000000000eee");

@@ -243,3 +243,37 @@ describe("sweepOrphanedUserData when users come and go between runs", () => {
     for (const id of newcomers) expect(h.emulator.store.documents("app", "posts").filter((d) => String(d.owner_id).toLowerCase() === id)).toHaveLength(1);
   });
 });
+
+describe("sweepOrphanedUserData when a batch cleanup fails", () => {
+  let h: Harness;
+  let counter: OperationCounter;
+  let population: Population;
+
+  beforeAll(async () => {
+    h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
+    counter = countOperations(h.emulator.faults);
+    population = seed(h, 400, 250);
+  });
+  afterAll(() => h.emulator.close());
+
+  it("saves the point before the failed batch, fails the run naming the rule, and the next run finishes the job", async () => {
+    const liveBefore = untouchedBy(h, new Set(population.orphans));
+    // The second batch's delete in posts fails once: the first batch (100 orphans) is done by then.
+    let deletes = 0;
+    h.emulator.faults.inject({ match: (t) => t === "data:deleteMany:app.posts" && ++deletes === 2, kind: "status500" });
+    counter.reset();
+    const failed = await callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
+    expect(failed.error?.message).toMatch(/Cleanup \(sweep pass\) failed for 1 of 3 rule\(s\): app\.posts by owner_id: .*injected server error/);
+    expect(counter.count()).toBeLessThanOrEqual(900);
+    const state = h.emulator.store.documents("accountDeletion", "jobState").find((d) => d._id === "sweepOrphanedUserData");
+    const saved = state?.resumeAfter as string;
+    // Saved after the first batch's last orphan's range, before the second batch's first orphan.
+    const sorted = [...population.orphans].sort();
+    expect(saved >= sorted[99] && saved < sorted[100]).toBe(true);
+
+    const runs = await sweepToEnd(h, counter, 900);
+    expect(runs).toHaveLength(1);
+    expectAllCleaned(h, population.orphans);
+    expectUnchanged(h, liveBefore);
+  });
+});
