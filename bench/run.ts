@@ -9,7 +9,9 @@
  *   3. the emulator's own overhead: 2,000 calls of a function that does nothing, over HTTP, each isolated in a worker
  *      thread and a fresh realm: the latency added one call at a time, the sustained throughput, and what isolation costs;
  *   4. a cold build of all functions;
- *   5. load: 200 users delete themselves at once through realm-web while 200 others stay.
+ *   5. load: 200 users delete themselves at once through realm-web while 200 others stay;
+ *   6. scale (bench/scale.ts): the scheduled functions over 100,000 users and 10,000 pending
+ *      registrations within their operation budget. `npm run bench -- --scale-only` runs this alone.
  *
  * The machine is shared and noisy: every figure that matters is a ratio of times measured in this
  * one run. Every loop is bounded; the process stops by itself.
@@ -27,6 +29,7 @@ import { BENCH_DIR, EXTRA_FUNCTIONS, prepareBenchApp, type BenchApp } from "./be
 import { OffsetClock, SYSTEM_USER, startBenchEmulator, type BenchEmulator, type LogSink } from "./harness";
 import { runSelfDeleteLoad, type LoadReport } from "./loadScenario";
 import { BENCH_DATABASE, benchCleanupPlan, createUsers, randomPassword, seedUserDocuments } from "./seedData";
+import { scaleBench } from "./scale";
 import { mapPool, median, percentile, round } from "./stats";
 
 const L = 25;
@@ -179,6 +182,7 @@ interface PurgeRun {
   deletes: number;
   logins: number;
   dataCalls: number;
+  runs: number;
   result: { scanned?: number; deleted?: number; complete?: boolean };
 }
 
@@ -207,9 +211,17 @@ async function purgeRun(app: BenchApp, pending: number, concurrency: number): Pr
     faults.latencyMs = L;
     faults.resetCounts();
     const t0 = performance.now();
-    const result = (await emulator.runtime.call("purgePendingUsers", [], SYSTEM_USER, "system")) as PurgeRun["result"];
+    // 1,000 deletes are more than one run's operation budget (900): the purge takes two runs.
+    let deleted = 0;
+    let runs = 0;
+    let result: PurgeRun["result"] = {};
+    while (result.complete !== true && runs < 5) {
+      result = (await emulator.runtime.call("purgePendingUsers", [], SYSTEM_USER, "system")) as PurgeRun["result"];
+      deleted += result.deleted ?? 0;
+      runs += 1;
+    }
     const elapsed = performance.now() - t0;
-    expect(result.deleted === pending && result.complete === true, `purge (concurrency ${concurrency}) returned ${JSON.stringify(result)}, expected ${pending} deleted and complete`);
+    expect(deleted === pending && result.complete === true, `purge (concurrency ${concurrency}) deleted ${deleted} in ${runs} run(s), last returned ${JSON.stringify(result)}, expected ${pending} deleted and complete`);
     expect(emulator.state.pendingCount() === PURGE_RECENT, `after the purge ${emulator.state.pendingCount()} pending registrations remain, expected the ${PURGE_RECENT} recent ones`);
     return {
       pending,
@@ -219,6 +231,7 @@ async function purgeRun(app: BenchApp, pending: number, concurrency: number): Pr
       deletes: faults.adminCalls("adminDeletePendingEmailPasswordUser"),
       logins: faults.adminCalls("adminLogin"),
       dataCalls: faults.dataCalls(),
+      runs,
       result,
     };
   } finally {
@@ -263,7 +276,7 @@ async function purgeBench(app: BenchApp): Promise<Record<string, unknown>> {
   // first (the resume-point read overlaps it); resume-point saves overlap the next page's deletes.
   console.log(`  outside the floor: ${bulk.logins} login before the first page read (${ms(bulk.logins * L)} = ${x((bulk.logins * L) / floor)} the floor); ${bulk.dataCalls} job-state calls overlap it and the deletes`);
   row(section, `purge ${PURGE_COUNT} pending (concurrency ${concurrency}), time / floor`, `${x(ratio)} (${ms(bulk.ms)}; floor ${ms(floor)} = (${bulk.reads} reads + ${bulk.deletes} deletes) / ${concurrency} × L)`, "≤ 1.3×", ratio <= 1.3);
-  row(section, "of which: the login before the first page", `${ms(bulk.logins * L)} = ${x((bulk.logins * L) / floor)} floor (job-state calls overlap other work)`);
+  row(section, `of which: the login before each run's first page (${bulk.runs} runs: 1,000 deletes exceed one run's 900 operations)`, `${ms(bulk.logins * L)} = ${x((bulk.logins * L) / floor)} floor (the app check and job-state calls overlap other work)`);
   row(section, "speed-up over one at a time", `${x(speedup)} (one at a time measured on ${PURGE_SERIAL_COUNT}, scaled by requests: ${ms(serialEstimate)})`, "≥ 6×", speedup >= 6);
   return {
     latencyMs: L,
@@ -537,12 +550,16 @@ async function main(): Promise<void> {
   // Built first, so that it is this process's first (cold) esbuild run.
   const app = await prepareBenchApp({ extras: true });
   const results: Record<string, unknown> = {};
+  const scaleOnly = process.argv.includes("--scale-only");
   try {
-    results.build = buildReport(app);
-    results.selfDelete = await selfDeleteLatency(app);
-    results.purge = await purgeBench(app).catch(purgeFailed);
-    results.overhead = await overheadBench(app);
-    results.load = await loadBench(app);
+    if (!scaleOnly) {
+      results.build = buildReport(app);
+      results.selfDelete = await selfDeleteLatency(app);
+      results.purge = await purgeBench(app).catch(purgeFailed);
+      results.overhead = await overheadBench(app);
+      results.load = await loadBench(app);
+    }
+    results.scale = await scaleBench(app, { started, row, expect, settledHeap: () => settledHeap(getGc()) });
   } finally {
     app.dispose();
   }

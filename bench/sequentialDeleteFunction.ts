@@ -26,7 +26,7 @@ export default async function sequentialDelete(...args: unknown[]) {
   const admin = await connectAdminApi(context.http, config.adminApi);
   const first: RuleOutcome[] = [];
   for (const rule of config.cleanupRules) {
-    const outcome = await applyRule(data, rule, userId);
+    const outcome = await applyRule(data, rule, [userId]);
     logs.cleanupRuleDone(FN, "first", outcome);
     first.push(outcome);
   }
@@ -34,7 +34,7 @@ export default async function sequentialDelete(...args: unknown[]) {
   logs.accountDeleted(FN, userId, account);
   const cleanup: RuleOutcome[] = [];
   for (const [i, rule] of config.cleanupRules.entries()) {
-    const outcome = await applyRule(data, rule, userId);
+    const outcome = await applyRule(data, rule, [userId]);
     logs.cleanupRuleDone(FN, "final", outcome);
     cleanup.push({ ...first[i], documents: first[i].documents + outcome.documents, detached: first[i].detached + outcome.detached });
   }

@@ -8,8 +8,10 @@
 export type FaultTarget = string;
 
 /** `status500` answers with HTTP 500 (Admin API) or rejects with a server error (data service);
- * `drop` destroys the connection without an answer (Admin API) or rejects as a network error (data service). */
-export type FaultKind = "status500" | "drop";
+ * `drop` destroys the connection without an answer (Admin API) or rejects as a network error (data service);
+ * `outOfOrder` answers an Admin API user list page (adminListUsers) in descending id order, for tests
+ * of a caller's order check (other targets ignore it). */
+export type FaultKind = "status500" | "drop" | "outOfOrder";
 
 export interface FaultRule {
   /** Exact target, or a predicate over it. */

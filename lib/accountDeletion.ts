@@ -63,13 +63,13 @@ export async function deleteAccountAndData(request: DeletionRequest): Promise<De
   await step(fn, connect, () => store.verify(actor === "self" ? userId : actor), RETRY_BEFORE);
   const closeSession = () => store.close();
   try {
-    const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, userId),
+    const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, [userId]),
       "Rules that succeeded are done; calling again completes the rest, and the account is kept until then.");
     const account = await step(fn, "deleteAccount", () => store.deleteUser(userId), "The user's data is cleaned up; calling again deletes the account.");
     logs.accountDeleted(fn, userId, account);
     // The user store's work is done: the Admin API logout travels alongside the final pass, not after it.
     void closeSession();
-    const final = await step(fn, "finalCleanup", () => applyPlan(fn, "final", data, config.cleanupRules, userId), RETRY_AFTER);
+    const final = await step(fn, "finalCleanup", () => applyPlan(fn, "final", data, config.cleanupRules, [userId]), RETRY_AFTER);
     const receipt = receiptOf(userId, account, first, final, actor);
     if (config.auditCollection) {
       const audit = config.auditCollection;

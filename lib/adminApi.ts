@@ -95,13 +95,18 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
    * A 404 on a delete means either "already gone" (a retry: success) or "wrong group/app id".
    * Only the app lookup tells them apart, so a misconfigured id can never pass as a deletion.
    */
+  // Once confirmed in a session the app is not asked about again: a scheduled run that checked it
+  // first then spends no request on a 404 ("already gone") of each delete.
+  let appConfirmed = false;
   async function assertAppExists(): Promise<void> {
+    if (appConfirmed) return;
     const app = await adminRequest(http, { operation: "adminGetApplication", method: "get", url: appUrl, token: accessToken, ok: [200, 404] });
     if (app.status === 404) {
       throw new ConfigError(
         `The Admin API has no app ${config.appId} in project ${config.groupId}: check the values adminApiGroupId and adminApiAppId (or remove them to use context.app).`,
       );
     }
+    appConfirmed = true;
   }
   async function notFoundMeansGone(): Promise<DeleteOutcome> {
     await assertAppExists();

@@ -1,17 +1,12 @@
 /**
- * Bounded-concurrency work for the scheduled functions, with a time budget that stops them well
- * inside App Services' 300 s limit. There is no setTimeout in the runtime: the budget is checked
- * between items, never by a timer.
+ * Bounded-concurrency work for the scheduled functions, within a budget (lib/operationBudget.ts:
+ * operations and time) that stops them well inside App Services' limits. There is no setTimeout in
+ * the runtime: the budget is checked between items, never by a timer.
  */
 
 export interface Budget {
   /** True once the budget is spent: start no new work. */
   spent(): boolean;
-}
-
-export function timeBudget(seconds: number, now: () => number = Date.now): Budget {
-  const deadline = now() + seconds * 1000;
-  return { spent: () => now() >= deadline };
 }
 
 /** A `next` for runPool over a list already in hand. */

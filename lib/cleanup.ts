@@ -1,5 +1,6 @@
 /**
- * Applies the cleanup plan to one owner's documents. Each rule sends a fixed handful of idempotent
+ * Applies the cleanup plan to the documents of a set of departing owners (one user, or the sweep's
+ * batch of orphans). Each rule sends a fixed handful of idempotent
  * writes (cleanupOperations.ts), all at once, however many documents match, so a retry finishes what
  * a failure left.
  */
@@ -17,11 +18,18 @@ export interface RuleOutcome {
   detached: number;
 }
 
-type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
+export type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
 
-export async function applyRule(data: DataSource, rule: CleanupRule, ownerId: string): Promise<RuleOutcome> {
+/** How many data operations applyPlan sends for any set of owners: what a scheduled run budgets for it. */
+export function planOperationCount(rules: CleanupRule[]): number {
+  let count = 0;
+  for (const rule of rules) count += cleanupOperations(rule, ["000000000000000000000000"]).length;
+  return count;
+}
+
+export async function applyRule(data: DataSource, rule: CleanupRule, ownerIds: string[]): Promise<RuleOutcome> {
   const collection = data.db(rule.database).collection(rule.collection);
-  const operations = cleanupOperations(rule, ownerId);
+  const operations = cleanupOperations(rule, ownerIds);
   const counts = await Promise.all(operations.map((operation) => send(collection, operation)));
   const outcome: RuleOutcome = { rule: describeRule(rule), action: rule.action, documents: 0, detached: 0 };
   operations.forEach((operation, i) => {
@@ -40,8 +48,8 @@ async function send(collection: AppServicesCollection, operation: CleanupOperati
  * Runs every rule concurrently. One failing rule does not stop the others; afterwards, any
  * failure is thrown as one DataCleanupError naming each failed rule.
  */
-export async function applyPlan(fn: string, pass: string, data: DataSource, rules: CleanupRule[], ownerId: string): Promise<RuleOutcome[]> {
-  const settled = await settleAll(rules.map((rule) => applyRule(data, rule, ownerId)));
+export async function applyPlan(fn: string, pass: string, data: DataSource, rules: CleanupRule[], ownerIds: string[]): Promise<RuleOutcome[]> {
+  const settled = await settleAll(rules.map((rule) => applyRule(data, rule, ownerIds)));
   const outcomes: RuleOutcome[] = [];
   const failures: string[] = [];
   settled.forEach((result, i) => {

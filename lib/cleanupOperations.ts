@@ -1,16 +1,18 @@
 /**
- * The data operations one cleanup rule sends for one owner: a fixed list, decided by the rule alone,
- * so their number never grows with the number of documents. Each operation's filter picks the
+ * The data operations one cleanup rule sends for a set of departing owners (a self-deletion is a set
+ * of one; the sweep passes a batch of orphans): a fixed list, decided by the rule alone, so their
+ * number never grows with the number of documents or owners. Each operation's filter picks the
  * documents of one owner-field shape on the server, and the shapes never overlap:
  *
  * - value: the owner field holds the id itself, or an array of ids ("members": [A, B]);
  * - elements at P: the owner field runs through an array of subdocuments at the prefix P
  *   ("participants.id" with "participants": [{ id: A }, { id: B }]).
  *
- * In each shape a document is the departing user's alone (every entry is theirs: it gets the rule's
- * action) or shared (another entry exists: the user is only detached: their id pulled, or their
- * own element pulled or anonymized). An entry without an id, or with any other value, counts as
- * someone else's. Arrays nested in arrays along the owner path are not a supported shape: such
+ * In each shape a document is the departing set's alone (every entry is one of theirs: it gets the
+ * rule's action) or shared (another entry exists: the set is only detached: their ids pulled, or
+ * their own elements pulled or anonymized). An entry without an id, or with any other value, counts
+ * as someone else's. Two departing owners who co-own a document thus own it alone together; one who
+ * shares it with a live user is only detached from it. Arrays nested in arrays along the owner path are not a supported shape: such
  * documents are never matched, so never touched.
  */
 import type { CleanupRule } from "./cleanupPlan";
@@ -31,15 +33,20 @@ export interface CleanupOperation {
 /** The arrayFilters identifier of the departing user's own element. */
 const OWN = "own";
 
-/** The owner id as stored either way: a string, or an ObjectId when it is 24 hex characters. */
-export function ownerIdForms(ownerId: string): unknown[] {
-  const forms: unknown[] = [ownerId];
-  if (isObjectIdHex(ownerId)) forms.push(new BSON.ObjectId(ownerId));
+/** Each owner id as stored either way: a string, or an ObjectId when it is 24 hex characters. */
+export function ownerIdForms(ownerIds: string[]): unknown[] {
+  const forms: unknown[] = [];
+  for (const ownerId of ownerIds) {
+    forms.push(ownerId);
+    if (isObjectIdHex(ownerId)) forms.push(new BSON.ObjectId(ownerId));
+  }
   return forms;
 }
 
-export function cleanupOperations(rule: CleanupRule, ownerId: string): CleanupOperation[] {
-  const forms = ownerIdForms(ownerId);
+/** The operations for the owners in `ownerIds` (at least one), treated as one departing set. */
+export function cleanupOperations(rule: CleanupRule, ownerIds: string[]): CleanupOperation[] {
+  if (ownerIds.length === 0) throw new Error("cleanupOperations: no owner ids given");
+  const forms = ownerIdForms(ownerIds);
   const shapes = ownerShapes(rule.ownerField, forms);
   if (rule.action === "delete") {
     const alone = shapes.map((s) => s.alone);
@@ -199,7 +206,7 @@ export interface SharedQuery {
  * the documents the owner has alone, and one per shape that can be shared.
  */
 export function ownedDocumentQueries(rule: CleanupRule, ownerId: string): { alone: Filter; shared: SharedQuery[] } {
-  const shapes = ownerShapes(rule.ownerField, ownerIdForms(ownerId));
+  const shapes = ownerShapes(rule.ownerField, ownerIdForms([ownerId]));
   const alone = shapes.map((s) => s.alone);
   return {
     alone: alone.length === 1 ? alone[0] : { $or: alone },

@@ -5,6 +5,7 @@
 import { isObjectIdHex } from "./ids";
 import { parseCleanupPlan, isPlainObject, typeName, type CleanupRule } from "./cleanupPlan";
 import { ConfigError } from "./errors";
+import { LIMITS } from "../emulator/runtime/rules";
 
 export const DEFAULT_ADMIN_API_BASE_URL = "https://services.cloud.mongodb.com/api/admin/v3.0";
 
@@ -28,7 +29,13 @@ export const VALUE_NAMES = {
   userStoreDatabase: "userStoreDatabase",
   userStoreCollection: "userStoreCollection",
   customUserData: "customUserDataCollection",
+  operationBudget: "scheduledRunOperationBudget",
 } as const;
+
+/** The default operation budget of a scheduled run: margin under the runtime's 1000 async operations. */
+export const DEFAULT_OPERATION_BUDGET = 900;
+/** Below this a run could not log in, read its resume point, do one step and close (lib/operationBudget.ts). */
+export const MIN_OPERATION_BUDGET = 20;
 
 export interface AdminApiConfig {
   baseUrl: string;
@@ -52,6 +59,8 @@ export interface SharedConfig {
   batchConcurrency: number;
   /** A scheduled run starts no new work after this many seconds (App Services stops it at 300). */
   scheduledRunBudgetSeconds: number;
+  /** Async operations a scheduled run may issue in all (App Services stops an execution at 1000). */
+  scheduledRunOperationBudget: number;
 }
 
 /** App Services: users through the Admin API. */
@@ -133,6 +142,14 @@ export function readSharedConfig(values: Values, problems: string[]): SharedConf
     problems.push(`Value "${VALUE_NAMES.runBudget}" must be a number of seconds above 0 and at most 280, inside the 300 s limit, got ${JSON.stringify(runBudget)}.`);
   }
 
+  const operationBudget = optional(VALUE_NAMES.operationBudget) ?? DEFAULT_OPERATION_BUDGET;
+  if (typeof operationBudget !== "number" || Math.floor(operationBudget) !== operationBudget || operationBudget < MIN_OPERATION_BUDGET || operationBudget > LIMITS.asyncOperations) {
+    problems.push(
+      `Value "${VALUE_NAMES.operationBudget}" must be a whole number of async operations from ${MIN_OPERATION_BUDGET} to ${LIMITS.asyncOperations} (App Services stops a function at ${LIMITS.asyncOperations}; the default ${DEFAULT_OPERATION_BUDGET} leaves a margin), got ${JSON.stringify(operationBudget)}.`,
+    );
+  }
+
+
   return {
     allowServerUserSelfDelete: allowServer as boolean,
     cleanupRules: plan.rules,
@@ -143,6 +160,7 @@ export function readSharedConfig(values: Values, problems: string[]): SharedConf
     jobStateCollection: jobState,
     batchConcurrency: concurrency as number,
     scheduledRunBudgetSeconds: runBudget as number,
+    scheduledRunOperationBudget: operationBudget as number,
   };
 }
 

@@ -123,7 +123,7 @@ export function ownEntriesOnly(doc: Doc, query: SharedQuery, userId: string): Do
 
 /** True for the user's id as a string or as an ObjectId, the forms a rule matches (ownerIdForms). */
 function ownIdTest(userId: string): (value: unknown) => boolean {
-  const hexForms = ownerIdForms(userId)
+  const hexForms = ownerIdForms([userId])
     .filter((form) => typeof form !== "string")
     .map((form) => (form as { toHexString(): string }).toHexString());
   return (value) => {

@@ -72,7 +72,7 @@ async function storeReadiness(fn: string, platform: PlatformConfig, userId: stri
 
 /** One aggregate per rule: the union of the rule's filters, split into the two counts the receipt reports. */
 async function previewRule(data: DataSource, rule: CleanupRule, userId: string): Promise<RulePreview> {
-  const operations = cleanupOperations(rule, userId);
+  const operations = cleanupOperations(rule, [userId]);
   const owned = anyOf(operations.filter((o) => o.counts === "documents"));
   const shared = anyOf(operations.filter((o) => o.counts === "detached"));
   const facets: Record<string, object[]> = { documents: [{ $match: owned }, { $count: "n" }] };

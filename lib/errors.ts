@@ -73,6 +73,11 @@ export class UserStoreError extends Error {
   override name = "UserStoreError";
 }
 
+/** A scheduled run was about to issue more async operations than its budget (lib/operationBudget.ts). */
+export class OperationBudgetError extends Error {
+  override name = "OperationBudgetError";
+}
+
 /**
  * The message of anything thrown, duck-typed because an Error from another realm (a vm context,
  * the App Services runtime) fails `instanceof Error`.

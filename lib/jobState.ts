@@ -10,9 +10,10 @@ export interface JobState {
   save(position: string | undefined): Promise<void>;
 }
 
-export function jobState(config: BundleConfig, job: string): JobState {
+/** `services`: a scheduled run passes its counted services (lib/operationBudget.ts). */
+export function jobState(config: BundleConfig, job: string, services: AppServicesContext["services"] = context.services): JobState {
   const { database, collection } = config.jobStateCollection;
-  const states = context.services.get(config.dataSourceName).db(database).collection(collection);
+  const states = services.get(config.dataSourceName).db(database).collection(collection);
   return {
     async load() {
       const doc = await states.findOne({ _id: job });

@@ -40,4 +40,11 @@ export const logs = {
   batchProgress(fn: string, message: string): void {
     line(fn, message);
   },
+  userListOutOfOrder(fn: string, after: string, until: string): void {
+    console.error(`[${fn}] the Admin API user list answered a page out of id order (after ${after}): owners up to ${until} are checked one by one instead`);
+  },
+  scheduledRunFellBehind(fn: string, remaining: string, runs: number | undefined): void {
+    const pace = runs === undefined ? "" : `, about ${runs} more run(s) at this run's pace`;
+    line(fn, `behind: ${remaining} remain${pace}; schedule runs more often to catch up (README: Schedules)`);
+  },
 };

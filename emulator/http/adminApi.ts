@@ -35,6 +35,8 @@ interface AdminRequestContext {
   req: IncomingMessage;
   params: RouteParams;
   query: URLSearchParams;
+  /** The fault plan asked for this answer out of order (a list page, test-only). */
+  outOfOrder?: boolean;
 }
 
 type Handler = (ctx: AdminRequestContext) => Promise<Reply>;
@@ -106,7 +108,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
         throw new HttpError(404, `app not found: no app ${match.params.appId} in group ${match.params.groupId}`, "AppNotFound");
       }
     }
-    return run({ req, params: match.params, query });
+    return run({ req, params: match.params, query, outOfOrder: fault === "outOfOrder" });
   }
 
   async function adminLogin({ req }: AdminRequestContext): Promise<Reply> {
@@ -150,12 +152,13 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     });
   }
 
-  async function adminListUsers({ query }: AdminRequestContext): Promise<Reply> {
+  async function adminListUsers({ query, outOfOrder }: AdminRequestContext): Promise<Reply> {
     const sort = query.get("sort");
     if (sort !== null && sort !== "_id") throw new HttpError(400, `invalid sort field "${sort}": the only valid value is "_id"`, "InvalidParameter");
     const desc = query.get("desc");
     if (desc !== null && desc !== "true" && desc !== "false") throw new HttpError(400, `invalid desc "${desc}": expected true or false`, "InvalidParameter");
     const users = state.listUsers({ after: query.get("after") ?? undefined, desc: desc === "true", limit: ADMIN_PAGE_SIZE });
+    if (outOfOrder) users.reverse();
     return json(200, users.map(userJson));
   }
 

@@ -75,7 +75,10 @@ function send(method: Method, args: HttpRequestArgs): Promise<HttpResponse> {
     }
     const body = requestBody(args);
     const client = url.protocol === "https:" ? https : http;
-    const request = client.request(url, { method, headers: requestHeaders(args, body) }, (response) => {
+    // A fresh connection per request (agent: false): a kept-alive socket can be closed by the server
+    // while a long synchronous stretch blocks the loop, and the next request on it then fails with
+    // ECONNRESET (seen in the 100,000-owner bench), an error App Services' client would not give.
+    const request = client.request(url, { method, headers: requestHeaders(args, body), agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("error", reject);

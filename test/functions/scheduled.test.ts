@@ -92,20 +92,21 @@ describe("sweepOrphanedUserData", () => {
 
   it("cleans up orphans across runs cut short by the budget, and never touches a living user's documents", async () => {
     const livingBefore = JSON.stringify(living.map((id) => [postsOf(id), messagesOf(id)]));
-    h.emulator.faults.latencyMs = 10;
-    // 130 owners in chunks of 10 take well over a second at 10 ms a request: the budget cuts the run after a few chunks.
-    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 0.5);
-    h.emulator.runtime.setValue("batchConcurrency", 2);
+    h.emulator.faults.latencyMs = 100;
+    // At 100 ms a request, login, app check, owner pages and the first user page take 0.4 s, one
+    // after another: a 0.25 s budget stops the run before it settles any owner.
+    h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 0.25);
     const first = await runAsSystem(h, "sweepOrphanedUserData");
     expect(first.error).toBeUndefined();
-    expect(first.result).toMatchObject({ complete: false });
-    expect(orphaned.some((id) => postsOf(id).length > 0)).toBe(true);
+    expect(first.result).toMatchObject({ complete: false, resumeAfter: null });
+    expect(orphaned.every((id) => postsOf(id).length > 0)).toBe(true);
+    expect(h.lines.some((l) => /\[sweepOrphanedUserData\] .*stopped at the time budget; the next run resumes/.test(l))).toBe(true);
 
     h.emulator.faults.latencyMs = 0;
     h.emulator.runtime.setValue("scheduledRunBudgetSeconds", 240);
-    h.emulator.runtime.setValue("batchConcurrency", 10);
     const second = await runAsSystem(h, "sweepOrphanedUserData");
-    expect(second.result).toMatchObject({ complete: true, resumedAfter: expect.any(String) });
+    // Both sides of the merge in one request each: the 60 living users' page, and the page after them (the 70 were deleted).
+    expect(second.result).toMatchObject({ complete: true, resumedAfter: null, checked: 130, orphans: 70, listRequests: 2, userChecks: 0 });
 
     for (const id of orphaned) {
       expect(postsOf(id)).toEqual([]);
@@ -113,6 +114,21 @@ describe("sweepOrphanedUserData", () => {
     }
     expect(h.emulator.store.documents("app", "messages").filter((m) => m.text === "t" && !m.senderName && !(m.meta as { sender?: string }).sender)).toHaveLength(70);
     expect(JSON.stringify(living.map((id) => [postsOf(id), messagesOf(id)]))).toBe(livingBefore);
+  });
+
+  it("refuses to run with an operation budget too small for one step of the plan, naming the value, before touching anything", async () => {
+    const nested = ["a", "b", "c", "d"].map((c) => ({ database: "app", collection: c, ownerField: "x.y.z", action: "anonymize", unset: ["note"] }));
+    h.emulator.runtime.setValue("userDataCleanup", nested);
+    h.emulator.runtime.setValue("scheduledRunOperationBudget", 20);
+    try {
+      const before = h.emulator.store.documents("app", "posts").length;
+      const { error } = await runAsSystem(h, "sweepOrphanedUserData");
+      expect(error?.message).toMatch(/the value "scheduledRunOperationBudget" \(20\) is too small for this run's cleanup plan: it needs at least \d+ operations/);
+      expect(h.emulator.store.documents("app", "posts")).toHaveLength(before);
+    } finally {
+      h.emulator.runtime.setValue("userDataCleanup", PLAN);
+      h.emulator.runtime.setValue("scheduledRunOperationBudget", undefined);
+    }
   });
 
   it("refuses to sweep when the configured app does not exist (every user would look deleted)", async () => {

@@ -23,6 +23,12 @@ describe("readConfig", () => {
     expect(config.auditCollection).toBeUndefined();
   });
 
+  it("budgets 900 async operations a scheduled run by default, and takes any whole number from 20 to 1000", () => {
+    expect(readConfig(valuesOf(base), APP).scheduledRunOperationBudget).toBe(900);
+    expect(readConfig(valuesOf({ ...base, scheduledRunOperationBudget: 20 }), APP).scheduledRunOperationBudget).toBe(20);
+    expect(readConfig(valuesOf({ ...base, scheduledRunOperationBudget: 1000 }), APP).scheduledRunOperationBudget).toBe(1000);
+  });
+
   it("lets values override the ids and base URL (trailing slash removed)", () => {
     const config = readConfig(
       valuesOf({ ...base, adminApiBaseUrl: "http://127.0.0.1:9/api/admin/v3.0/", adminApiGroupId: "6500000000000000000000cc", adminApiAppId: "6500000000000000000000dd" }),
@@ -50,6 +56,10 @@ describe("readConfig", () => {
     [{ pendingUserMaxAgeDays: 0 }, /"pendingUserMaxAgeDays" must be a positive number/],
     [{ deletionAuditCollection: "audit" }, /"deletionAuditCollection" must be/],
     [{ userDataCleanup: [{ database: "app" }] }, /userDataCleanup\[0\]/],
+    [{ scheduledRunOperationBudget: 1001 }, /"scheduledRunOperationBudget" must be a whole number of async operations from 20 to 1000 \(App Services stops a function at 1000.*got 1001/],
+    [{ scheduledRunOperationBudget: 19 }, /"scheduledRunOperationBudget" must be a whole number .* got 19/],
+    [{ scheduledRunOperationBudget: 450.5 }, /"scheduledRunOperationBudget" must be a whole number .* got 450.5/],
+    [{ scheduledRunOperationBudget: "900" }, /"scheduledRunOperationBudget" must be a whole number .* got "900"/],
   ])("rejects a malformed value %p", (extra, message) => {
     expect(configError({ ...base, ...extra }).message).toMatch(message);
   });

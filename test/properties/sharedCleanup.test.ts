@@ -16,16 +16,22 @@
 import fc from "fast-check";
 import { EJSON, ObjectId } from "bson";
 import { parseCleanupPlan } from "../../lib/cleanupPlan";
-import { callFunction, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { callFunction, createUser, startBuiltApp, SYSTEM_USER, userOf, type Harness } from "../helpers/builtApp";
 
 const DEFAULT_RUNS = 300;
 const RUNS = Number(process.env.PROPERTY_RUNS ?? DEFAULT_RUNS);
 const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
 const PATH = process.env.PROPERTY_PATH;
 
-/** The departing user and two others; none has an account, so the account step answers "alreadyGone". */
-const USERS = { A: "65f0c0de00000000000000a1", B: "65f0c0de00000000000000b2", C: "65f0c0de00000000000000c3" } as const;
+/**
+ * The departing user and two others; none has an account, so the account step answers "alreadyGone".
+ * In the batch property, A and B are orphans the sweep cleans together, and C is a live user (its
+ * id is set once the emulator has made the account, before any case is generated).
+ */
+const USERS: Record<"A" | "B" | "C", string> = { A: "65f0c0de00000000000000a1", B: "65f0c0de00000000000000b2", C: "65f0c0de00000000000000c3" };
 type Who = keyof typeof USERS | "guest" | "none";
+/** Whose entries the cleanup removes: A alone, or A and B in the sweep's batch. */
+let departing = new Set<string>([USERS.A]);
 
 /** Owner path segments; set/unset use other names ("label", "email", "title", "secret"), so no path overlaps the owner field. */
 const SEGMENTS = ["owner", "by", "team", "members"];
@@ -105,7 +111,7 @@ const cases: fc.Arbitrary<Case> = fc
 // ------------------------------------------------------------------------------------------------
 // The model: what a rule owes each document
 
-const isA = (value: unknown) => value === USERS.A || (value instanceof ObjectId && value.toHexString() === USERS.A);
+const isA = (value: unknown) => (typeof value === "string" && departing.has(value)) || (value instanceof ObjectId && departing.has(value.toHexString()));
 
 function get(doc: unknown, path: string[]): unknown {
   let value = doc;
@@ -217,12 +223,22 @@ let caseNumber = 0;
 
 beforeAll(async () => {
   h = await startBuiltApp();
+  USERS.C = await createUser(h.emulator);
 });
 afterAll(async () => {
   await h.emulator.close();
 });
 
-async function checkCase(c: Case): Promise<void> {
+type Mode = "self" | "sweep";
+
+/** The built function that removes the departing owners: A's self-deletion, or the sweep's batch of A and B. */
+async function cleanUp(mode: Mode): Promise<{ result?: unknown; error?: Error }> {
+  if (mode === "self") return callFunction(h.emulator, "deleteCurrentUser", userOf(USERS.A));
+  return callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
+}
+
+async function checkCase(c: Case, mode: Mode = "self"): Promise<void> {
+  departing = new Set(mode === "self" ? [USERS.A] : [USERS.A, USERS.B]);
   const database = `prop${++caseNumber}`;
   const rules = c.rules.map((rule): Record<string, unknown> & { ownerField: string } => ({ database, ...rule, ownerField: String(rule.ownerField) }));
   expect(parseCleanupPlan(rules).problems).toEqual([]);
@@ -231,8 +247,10 @@ async function checkCase(c: Case): Promise<void> {
   const snapshot = () => c.collections.map((_, i) => h.emulator.store.documents(database, `c${i}`));
   const before = snapshot();
 
-  const first = await callFunction(h.emulator, "deleteCurrentUser", userOf(USERS.A));
+  const first = await cleanUp(mode);
   expect(first.error).toBeUndefined();
+  let aloneInAll = 0;
+  let sharedInAll = 0;
   const after = snapshot();
 
   rules.forEach((rule, i) => {
@@ -258,14 +276,27 @@ async function checkCase(c: Case): Promise<void> {
         else expect(plain(now)).toEqual(plain(anonymizedAlone(doc, rule, segments)));
       }
     }
-    expect((first.result as { cleanup: unknown[] }).cleanup[i]).toMatchObject({ documents: alone, detached: shared });
+    if (mode === "self") expect((first.result as { cleanup: unknown[] }).cleanup[i]).toMatchObject({ documents: alone, detached: shared });
+    aloneInAll += alone;
+    sharedInAll += shared;
   });
+  // The sweep reports its batches' totals: A and B (those the case mentions) are its only orphans, C is live.
+  if (mode === "sweep") {
+    expect(first.result).toMatchObject({ complete: true, documents: aloneInAll, detached: sharedInAll });
+    expect((first.result as { orphans: number }).orphans).toBeLessThanOrEqual(2);
+    if (aloneInAll + sharedInAll > 0) expect((first.result as { orphans: number }).orphans).toBeGreaterThanOrEqual(1);
+  }
 
-  const second = await callFunction(h.emulator, "deleteCurrentUser", userOf(USERS.A));
+  const second = await cleanUp(mode);
   expect(second.error).toBeUndefined();
   expect(snapshot().map(canonical)).toEqual(after.map(canonical));
 }
 
 it(`cleanup of one user's data over generated shapes (${RUNS} cases)`, async () => {
-  await fc.assert(fc.asyncProperty(cases, checkCase), { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: PATH !== undefined });
+  await fc.assert(fc.asyncProperty(cases, (c) => checkCase(c, "self")), { numRuns: RUNS, seed: SEED, path: PATH, endOnFailure: PATH !== undefined });
 }, 30_000 + RUNS * 500);
+
+const BATCH_RUNS = Math.max(1, Math.ceil(RUNS / 3));
+it(`cleanup of two orphans' data in one sweep batch over generated shapes (${BATCH_RUNS} cases): what they owned together gets the action, a live user's share is kept`, async () => {
+  await fc.assert(fc.asyncProperty(cases, (c) => checkCase(c, "sweep")), { numRuns: BATCH_RUNS, seed: SEED, path: PATH, endOnFailure: PATH !== undefined });
+}, 30_000 + BATCH_RUNS * 1000);

@@ -1,0 +1,159 @@
+/**
+ * One run of the orphan sweep: merges the owners the data mentions (ownerStream.ts, id order) with
+ * the Admin API's user list (userPresence.ts, id order), cleans orphans in batches (one request per
+ * rule operation per batch, `$in` over the batch), and stops within its operation and time budget
+ * (operationBudget.ts) at a point where every owner up to it is settled: the next run resumes there.
+ */
+import type { AdminApiClient } from "./adminApi";
+import { applyPlan, planOperationCount, type DataSource } from "./cleanup";
+import type { BundleConfig } from "./config";
+import type { JobState } from "./jobState";
+import { logs } from "./logs";
+import type { OperationBudget } from "./operationBudget";
+import { countOwnersAfter, ownerStream } from "./ownerStream";
+import { runsToFinish } from "./progressEstimate";
+import { userPresence } from "./userPresence";
+
+/** Orphans cleaned together: their ids go into each rule operation's `$in`. */
+export const ORPHAN_BATCH_SIZE = 100;
+
+export interface SweepRun {
+  fn: string;
+  config: BundleConfig;
+  budget: OperationBudget;
+  client: AdminApiClient;
+  state: JobState;
+  resumedAfter: string | undefined;
+  /** Ends the Admin API session (one operation of the reserve). */
+  closeSession: () => Promise<void>;
+}
+
+export interface SweepOutcome {
+  checked: number;
+  orphans: number;
+  documents: number;
+  detached: number;
+  complete: boolean;
+  resumedAfter: string | null;
+  /** Where the next run resumes (null: from the start). */
+  resumeAfter: string | null;
+  operations: number;
+  listRequests: number;
+  userChecks: number;
+  outOfOrderPages: number;
+  /** When the run stopped short: owners left (at least), and the runs that takes at this run's pace. */
+  remaining?: number;
+  runsToFinish?: number;
+}
+
+interface Tally {
+  checked: number;
+  orphans: number;
+  documents: number;
+  detached: number;
+  /** Every owner up to here is settled: live, or an orphan whose batch was cleaned. */
+  settled: string | undefined;
+  complete: boolean;
+}
+
+export async function sweepOrphans(run: SweepRun): Promise<SweepOutcome> {
+  const { fn, config, budget, client } = run;
+  // A wrong group or app id would answer 404 for every user: never sweep on that.
+  await client.assertAppExists();
+  const data = budget.services.get(config.dataSourceName);
+  const presence = userPresence(fn, client, budget);
+  const tally: Tally = { checked: 0, orphans: 0, documents: 0, detached: 0, settled: run.resumedAfter, complete: false };
+  let failure: unknown;
+  try {
+    await settleOwners(run, data, presence.check, tally);
+  } catch (error) {
+    failure = error;
+  }
+  const complete = tally.complete && failure === undefined;
+  const resumeAfter = complete ? undefined : tally.settled;
+  // The logout and the save come out of the reserve, and travel together.
+  void run.closeSession();
+  const counting = complete || failure !== undefined ? Promise.resolve(undefined) : countRemaining(run, data, resumeAfter);
+  await run.state.save(resumeAfter);
+  const remaining = await counting;
+  const outcome: SweepOutcome = {
+    checked: tally.checked,
+    orphans: tally.orphans,
+    documents: tally.documents,
+    detached: tally.detached,
+    complete,
+    resumedAfter: run.resumedAfter ?? null,
+    resumeAfter: resumeAfter ?? null,
+    operations: budget.used(),
+    ...presence.stats(),
+  };
+  if (remaining !== undefined) {
+    outcome.remaining = remaining;
+    outcome.runsToFinish = runsToFinish(remaining, tally.checked);
+  }
+  logSweep(fn, outcome, budget);
+  if (failure !== undefined) throw failure;
+  return outcome;
+}
+
+async function settleOwners(run: SweepRun, data: DataSource, check: ReturnType<typeof userPresence>["check"], tally: Tally): Promise<void> {
+  const { fn, config, budget } = run;
+  const rules = config.cleanupRules;
+  const owners = ownerStream(data, rules, run.resumedAfter, budget);
+  const cleanupCost = planOperationCount(rules);
+  let batch: string[] = [];
+  let lastTaken = run.resumedAfter;
+  const flush = async () => {
+    const outcomes = await applyPlan(fn, "sweep", data, rules, batch);
+    for (const o of outcomes) {
+      tally.documents += o.documents;
+      tally.detached += o.detached;
+    }
+    batch = [];
+    tally.settled = lastTaken;
+  };
+  for (;;) {
+    const head = await owners.peek();
+    if (head.kind === "outOfBudget") break;
+    if (head.kind === "end") {
+      tally.complete = true;
+      break;
+    }
+    const presence = await check(head.id, head.readAt, owners.pagesRead());
+    if (presence === "outOfBudget") break;
+    if (presence === "gone") {
+      // The batch's cleanup is claimed when its first orphan joins it, so it can always be sent.
+      if (batch.length === 0 && !budget.claim(cleanupCost)) break;
+      batch.push(head.id);
+      tally.orphans += 1;
+    }
+    owners.take();
+    tally.checked += 1;
+    lastTaken = head.id;
+    if (batch.length === 0) tally.settled = lastTaken;
+    else if (batch.length === ORPHAN_BATCH_SIZE) await flush();
+  }
+  if (batch.length > 0) await flush();
+}
+
+/** At least how many owners remain: the largest rule's count (one operation per rule, from the reserve; undefined if it has too few). */
+async function countRemaining(run: SweepRun, data: DataSource, after: string | undefined): Promise<number | undefined> {
+  const rules = run.config.cleanupRules;
+  if (!run.budget.claimReserve(rules.length)) return undefined;
+  try {
+    const counts = await Promise.all(rules.map((rule) => countOwnersAfter(data, rule, after ?? "000000000000000000000000")));
+    return counts.reduce((max, n) => (n > max ? n : max), 0);
+  } catch {
+    return undefined; // a progress figure is never worth failing the run for
+  }
+}
+
+function logSweep(fn: string, o: SweepOutcome, budget: OperationBudget): void {
+  const stop = o.complete ? "complete" : budget.outOfTime() ? "stopped at the time budget; the next run resumes" : "stopped at the operation budget; the next run resumes";
+  logs.batchProgress(
+    fn,
+    `checked ${o.checked} owner(s), ${o.orphans} orphaned, ${o.documents} document(s) cleaned, ${o.detached} shared document(s) detached, ` +
+      `${o.listRequests} user list request(s), ${o.userChecks} single-user check(s), ${o.operations} of ${budget.limit()} operation(s), ${stop}`,
+  );
+  if (!o.complete) logs.scheduledRunFellBehind(fn, o.remaining === undefined ? "an unknown number of owners" : `at least ${o.remaining} owner(s)`, o.runsToFinish);
+}

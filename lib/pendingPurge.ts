@@ -1,0 +1,140 @@
+/**
+ * One run of the pending-registration purge: pages through adminListPendingUsers (50 a page, id
+ * order) and deletes the registrations older than the cutoff, as many as the run's operation and
+ * time budget allow (one operation each), then saves where it stopped; the next run resumes there.
+ * A pending registration's _id is an ObjectId whose first 4 bytes are its creation time, so in id
+ * order the expired ones come first: the first one not expired ends the pass. This relies on the
+ * list being in id order, as the Admin API's user lists are (see lib/userPresence.ts); were it not,
+ * an expired registration listed after a fresh one would be missed, but none would ever be deleted
+ * early, since each is checked against the cutoff itself.
+ */
+import type { PendingUser } from "./adminApi";
+import { listSource, runPool } from "./batch";
+import type { BundleConfig } from "./config";
+import { messageOf } from "./errors";
+import { logs } from "./logs";
+import { remainingByIdTime, runsToFinish } from "./progressEstimate";
+import type { ScheduledRun } from "./scheduledRun";
+
+const PAGE_SIZE = 50;
+
+export interface PurgeOutcome {
+  scanned: number;
+  deleted: number;
+  complete: boolean;
+  resumedAfter: string | null;
+  resumeAfter: string | null;
+  operations: number;
+  /** When the run stopped short: an estimate of the expired registrations left, and of the runs they take. */
+  remaining?: number;
+  runsToFinish?: number;
+}
+
+/** When a registration was made, in milliseconds: its ObjectId's first 4 bytes. */
+export function registeredAt(pending: PendingUser): number {
+  return parseInt(pending._id.slice(0, 8), 16) * 1000;
+}
+
+interface Progress {
+  scanned: number;
+  deleted: number;
+  /** Everything up to here is done (deleted, failed and reported, or not expired). */
+  after: string | undefined;
+  firstDone: string | undefined;
+  failures: string[];
+  complete: boolean;
+}
+
+export async function purgePending(fn: string, config: BundleConfig, cutoff: number, run: ScheduledRun): Promise<PurgeOutcome> {
+  const { budget, client } = run;
+  // Checked once, alongside the first page read: after it, a 404 on a delete ("already gone")
+  // costs no further request, and no delete starts before it.
+  const appChecked = client.assertAppExists();
+  appChecked.catch(() => undefined); // handled when awaited in purgePages
+  const progress: Progress = { scanned: 0, deleted: 0, after: run.resumedAfter, firstDone: undefined, failures: [], complete: false };
+  let failure: unknown;
+  try {
+    await purgePages(config, cutoff, run, progress, appChecked);
+  } catch (error) {
+    failure = error;
+  }
+  const complete = progress.complete && failure === undefined;
+  const resumeAfter = complete ? undefined : progress.after;
+  void run.closeSession();
+  await run.state.save(resumeAfter);
+  const outcome: PurgeOutcome = {
+    scanned: progress.scanned,
+    deleted: progress.deleted,
+    complete,
+    resumedAfter: run.resumedAfter ?? null,
+    resumeAfter: resumeAfter ?? null,
+    operations: budget.used(),
+  };
+  if (!complete && progress.firstDone !== undefined && progress.after !== undefined) {
+    outcome.remaining = remainingByIdTime(progress.deleted, progress.firstDone, progress.after, Math.floor(cutoff / 1000));
+    outcome.runsToFinish = runsToFinish(outcome.remaining, progress.deleted);
+  }
+  logPurge(fn, outcome, progress.failures.length, budget.outOfTime(), budget.limit());
+  if (failure !== undefined) throw failure;
+  if (progress.failures.length > 0) {
+    throw new Error(`${fn}: ${progress.failures.length} pending registration(s) could not be deleted (the next pass retries them): ${progress.failures.slice(0, 5).join("; ")}`);
+  }
+  return outcome;
+}
+
+async function purgePages(config: BundleConfig, cutoff: number, run: ScheduledRun, progress: Progress, appChecked: Promise<void>): Promise<void> {
+  const { budget, client } = run;
+  const firstPage = budget.claim(1) ? client.listPendingUsers(progress.after) : undefined;
+  firstPage?.catch(() => undefined); // handled below
+  await appChecked;
+  if (!firstPage) return;
+  let page = await firstPage;
+  for (;;) {
+    progress.scanned += page.length;
+    let expired = 0;
+    while (expired < page.length && registeredAt(page[expired]) < cutoff) expired += 1;
+    const last = expired < page.length || page.length < PAGE_SIZE;
+    // The next page is read while this one's deletes run, when there is one and the budget allows.
+    const next = !last && budget.claim(1) ? client.listPendingUsers(page[page.length - 1]._id) : undefined;
+    next?.catch(() => undefined); // handled when awaited below
+    const done = await deleteExpired(config, run, page.slice(0, expired), progress);
+    if (done < expired) return; // the budget ran out inside the page
+    if (last) {
+      progress.complete = true;
+      return;
+    }
+    if (!next) return;
+    progress.after = page[page.length - 1]._id;
+    page = await next;
+  }
+}
+
+/** Deletes with `batchConcurrency` in flight, one claimed operation each, in order; returns how many it got to. */
+async function deleteExpired(config: BundleConfig, run: ScheduledRun, expired: PendingUser[], progress: Progress): Promise<number> {
+  const { budget, client } = run;
+  let taken = 0;
+  const source = listSource(expired);
+  const next = () => (taken < expired.length && budget.claim(1) ? (taken++, source()) : Promise.resolve(undefined));
+  const result = await runPool(
+    next,
+    async (pending) => {
+      const email = pending.login_ids.find((l) => l.id_type === "email")?.id;
+      if (!email) return;
+      await client.deletePendingUser(email);
+      progress.deleted += 1;
+    },
+    { concurrency: config.batchConcurrency, budget },
+  );
+  progress.failures.push(...result.failures.map((f) => `${f.item._id}: ${messageOf(f.error)}`));
+  if (taken > 0) {
+    progress.firstDone = progress.firstDone ?? expired[0]._id;
+    progress.after = expired[taken - 1]._id;
+  }
+  return taken;
+}
+
+function logPurge(fn: string, o: PurgeOutcome, failed: number, outOfTime: boolean, limit: number): void {
+  const stop = o.complete ? "complete" : outOfTime ? "stopped at the time budget; the next run resumes" : "stopped at the operation budget; the next run resumes";
+  logs.batchProgress(fn, `scanned ${o.scanned}, deleted ${o.deleted}, ${failed} failed, ${o.operations} of ${limit} operation(s), ${stop}`);
+  if (!o.complete) logs.scheduledRunFellBehind(fn, o.remaining === undefined ? "an unknown number of expired registrations" : `about ${o.remaining} expired registration(s)`, o.runsToFinish);
+}
