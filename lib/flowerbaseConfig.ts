@@ -19,18 +19,26 @@ export interface FlowerbaseConfig extends SharedConfig {
   userStore: UserStoreLocation;
 }
 
-/** The settings whose environment string is JSON text (everything that is not a plain string). */
-const JSON_VALUED: string[] = [
-  VALUE_NAMES.allowServerUsers,
-  VALUE_NAMES.cleanup,
-  VALUE_NAMES.audit,
-  VALUE_NAMES.admins,
-  VALUE_NAMES.pendingMaxAge,
-  VALUE_NAMES.jobState,
-  VALUE_NAMES.concurrency,
-  VALUE_NAMES.runBudget,
-  VALUE_NAMES.customUserData,
+/**
+ * The settings whose environment string is plain text; every other setting is JSON text. Listing
+ * the strings (not the JSON ones) means a setting added later is parsed as JSON by default: a
+ * number left as the string "900" would fail validation, never pass for something else.
+ */
+const STRING_VALUED: string[] = [
+  VALUE_NAMES.publicKey,
+  VALUE_NAMES.privateKey,
+  VALUE_NAMES.baseUrl,
+  VALUE_NAMES.groupId,
+  VALUE_NAMES.appId,
+  VALUE_NAMES.dataSource,
+  VALUE_NAMES.runtime,
+  VALUE_NAMES.userStoreDatabase,
+  VALUE_NAMES.userStoreCollection,
 ];
+
+const JSON_VALUED: string[] = Object.keys(VALUE_NAMES)
+  .map((key) => VALUE_NAMES[key as keyof typeof VALUE_NAMES] as string)
+  .filter((name) => STRING_VALUED.indexOf(name) < 0);
 
 /** Whether a value is written as JSON in the environment (used by the build for flowerbase.env too). */
 export function isJsonValued(name: string): boolean {

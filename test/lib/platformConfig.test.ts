@@ -59,6 +59,13 @@ describe("readFlowerbaseConfig (environment strings)", () => {
     expect(config.auditCollection).toBeUndefined();
   });
 
+  it("reads every setting that is not a plain string as JSON, the operation budget included", () => {
+    const config = readFlowerbaseConfig(
+      valuesOf({ ...ENV, scheduledRunOperationBudget: "450", batchConcurrency: "4", scheduledRunBudgetSeconds: "60", jobStateCollection: '{"database":"ops","collection":"jobs"}' }),
+    );
+    expect(config).toMatchObject({ scheduledRunOperationBudget: 450, batchConcurrency: 4, scheduledRunBudgetSeconds: 60, jobStateCollection: { database: "ops", collection: "jobs" } });
+  });
+
   it("names a variable that is not valid JSON, without quoting it", () => {
     const message = configErrorOf(() => readFlowerbaseConfig(valuesOf({ ...ENV, accountAdmins: "[6500000000000000000000cc" })));
     expect(message).toMatch(/Environment variable "accountAdmins" is not valid JSON: write it as JSON text on one line, e\.g\. accountAdmins=\["64b7f0c2a1b2c3d4e5f60718"\]/);
