@@ -10,6 +10,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { messageOf } from "../../lib/errors";
 import { RUNTIME_ERRORS, stoppedMessage } from "./errors";
+import { LIMITS, LIMIT_SOURCES, citation } from "./rules";
 import { HEARTBEAT_MS, type DataCall, type FromWorker, type Outcome, type RunRequest, type ToWorker, type WorkerApp } from "./protocol";
 import { workerSource } from "./workerSource";
 
@@ -60,7 +61,17 @@ export class WorkerPool {
   private closed = false;
   private nextExec = 1;
 
-  constructor(readonly size = Math.max(2, os.availableParallelism())) {}
+  /**
+   * `memoryLimitMb`: each worker's V8 heap limit, the platform's 350 MB per execution by default
+   * (rules.ts LIMITS.memoryBytes). A worker holds several executions, so the emulator is at least
+   * as strict: together they get what one gets on App Services. Node stops a worker that grows
+   * past it (ERR_WORKER_OUT_OF_MEMORY); a single allocation larger than the whole limit (one array
+   * of hundreds of MB) can instead abort the emulator's process, a Node limitation.
+   */
+  constructor(
+    readonly size = Math.max(2, os.availableParallelism()),
+    private readonly memoryLimitMb = LIMITS.memoryBytes / (1024 * 1024),
+  ) {}
 
   /** Bundles the worker code and starts the workers (once); calls made meanwhile wait for it. */
   start(): Promise<string> {
@@ -102,9 +113,9 @@ export class WorkerPool {
   }
 
   private spawn(code: string): PooledWorker {
-    const worker = new PooledWorker(new Worker(code, { eval: true, name: "app-services-function" }));
+    const worker = new PooledWorker(new Worker(code, { eval: true, name: "app-services-function", resourceLimits: { maxOldGenerationSizeMb: this.memoryLimitMb } }));
     worker.thread.on("message", (message: FromWorker) => this.onMessage(worker, message));
-    worker.thread.on("error", (error) => void this.replace(worker, `the function's worker failed: ${messageOf(error)}`));
+    worker.thread.on("error", (error) => void this.replace(worker, this.failureReason(error)));
     worker.thread.on("exit", () => void this.replace(worker, "the function's worker stopped unexpectedly"));
     // After the listeners (adding one refs the worker again): a worker never keeps the process
     // alive; the timers of executions in flight do.
@@ -166,6 +177,13 @@ export class WorkerPool {
       if (worker.lastHeard < askedAt && !worker.stopped) void this.replace(worker, "the function's worker was stopped: an execution on it passed its time limit while running code that never yields");
     }, ABORT_GRACE_MS);
     check.unref();
+  }
+
+  private failureReason(error: Error): string {
+    if ((error as { code?: unknown }).code === "ERR_WORKER_OUT_OF_MEMORY") {
+      return `the function used more than the ${this.memoryLimitMb} MB of memory an execution may use ${citation(LIMIT_SOURCES.memoryBytes)}, and was stopped`;
+    }
+    return `the function's worker failed: ${messageOf(error)}`;
   }
 
   /** Terminates a worker, ends what it still held, and starts another in its place. */
