@@ -23,6 +23,8 @@ export interface BundleEntry {
   kind: Kind;
   name: string;
   change: EntryChange;
+  /** Changed in DIR since the bundle wrote it (its hash is not in DIR's manifest): `--into` keeps it unless --force. */
+  editedInDir?: boolean;
 }
 
 export interface PushPlan {
@@ -54,6 +56,7 @@ export interface DeployPlan {
 
 const CHANGE_ORDER: readonly EntryChange[] = ["added", "changed", "removed", "unchanged"];
 const MARK: Record<EntryChange, string> = { added: "+", changed: "~", removed: "-", unchanged: "=" };
+const EDITED = " (edited here since the bundle was installed: `npm run build -- --into` keeps the edit and stops unless you pass --force)";
 
 /** The bundle in `dir` against the build in `builtDir`; without `into`, the build alone. */
 export function planPush(builtDir: string, dir: string, into: string | undefined): PushPlan {
@@ -69,8 +72,10 @@ export function planPush(builtDir: string, dir: string, into: string | undefined
     const listed = new Set(installed?.[kind] ?? []);
     const current = next[kind].map((name): BundleEntry => {
       if (!listed.has(name)) return { kind, name, change: "added" };
-      const differs = entryKeys(kind, name).some((key) => onDisk(key) !== next.files[key]?.[0]);
-      return { kind, name, change: differs ? "changed" : "unchanged" };
+      const keys = entryKeys(kind, name);
+      if (keys.every((key) => onDisk(key) === next.files[key]?.[0])) return { kind, name, change: "unchanged" };
+      const edited = keys.some((key) => !(installed?.files[key] ?? []).includes(onDisk(key) ?? ""));
+      return { kind, name, change: "changed", ...(edited ? { editedInDir: true } : {}) };
     });
     const dropped = [...listed].filter((name) => !next[kind].includes(name)).map((name): BundleEntry => ({ kind, name, change: "removed" }));
     return [...current, ...dropped];
@@ -118,7 +123,7 @@ function describePush(push: PushPlan, cwd: string): string[] {
   }
   const lines = [
     `A push would send ${shown(push.dir)} as it is. Its bundle against the current build (${shown(push.builtDir)}): + added, ~ changed, - removed, = unchanged`,
-    ...push.entries.map((entry) => `  ${MARK[entry.change]} ${SINGULAR[entry.kind]} ${entry.name}`),
+    ...push.entries.map((entry) => `  ${MARK[entry.change]} ${SINGULAR[entry.kind]} ${entry.name}${entry.editedInDir ? EDITED : ""}`),
   ];
   if (!push.installed) lines.push(`${shown(push.dir)} does not have the bundle installed (no ${MANIFEST_FILE}), so a push would deploy none of it.`);
   lines.push(
