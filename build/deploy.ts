@@ -25,6 +25,11 @@
  *   changes shown above" unless the global `-y/--yes` is given; its stdin is not a terminal here,
  *   so `--yes` is passed (run with --dry-run first to see the changes).
  *
+ * `--dry-run` first prints a plan made from local files alone (deployPlan.ts: what a push would
+ * send, the secrets it would set and their readiness, what a real deploy still needs), so it needs
+ * neither the CLI nor secrets.json; the remote part (Admin API lookups, `push --dry-run`) follows
+ * only when nothing is missing.
+ *
  * A push makes the remote app match the directory, so pushing dist/app alone (functions, values
  * and triggers, but no data source) would cut the app off from its cluster: that needs
  * --replace-app, said on purpose.
@@ -46,7 +51,7 @@ export interface DeployOptions {
   app: string;
   /** The Atlas project (group) id; default: group_id in the app directory's .mdb/app_meta.json. */
   project?: string;
-  /** Push with --dry-run and set no secret: only say what would be done. */
+  /** Set no secret and push nothing: print the local plan, then (when nothing is missing) push with --dry-run. */
   dryRun?: boolean;
   /** App directory to push (the one the bundle was installed into); relative paths are resolved against cwd. */
   into?: string;
