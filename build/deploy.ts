@@ -25,14 +25,20 @@
  *   changes shown above" unless the global `-y/--yes` is given; its stdin is not a terminal here,
  *   so `--yes` is passed (run with --dry-run first to see the changes).
  *
+ * `--dry-run` first prints a plan made from local files alone (deployPlan.ts: what a push would
+ * send, the secrets it would set and their readiness, what a real deploy still needs), so it needs
+ * neither the CLI nor secrets.json; the remote part (Admin API lookups, `push --dry-run`) follows
+ * only when nothing is missing.
+ *
  * A push makes the remote app match the directory, so pushing dist/app alone (functions, values
  * and triggers, but no data source) would cut the app off from its cluster: that needs
  * --replace-app, said on purpose.
  */
 import { AdminApiCallError, DEFAULT_ADMIN_API_URL, openAdminApiSession, type AdminApiSession, type SecretInfo } from "./adminApiSession";
 import { DeployError, type DeployStep } from "./deployError";
-import { checkProjectId, pickApp, readAppMeta, resolveProject } from "./deployTarget";
-import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample } from "./secretsFile";
+import { checkProjectId, pickApp, readAppMeta, resolveProject, type AppMeta } from "./deployTarget";
+import { describePlan, planPush, planSecrets, type DeployPlan } from "./deployPlan";
+import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample, SECRETS_FILE, secretStatus, type SecretStatus } from "./secretsFile";
 import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -45,7 +51,7 @@ export interface DeployOptions {
   app: string;
   /** The Atlas project (group) id; default: group_id in the app directory's .mdb/app_meta.json. */
   project?: string;
-  /** Push with --dry-run and set no secret: only say what would be done. */
+  /** Set no secret and push nothing: print the local plan, then (when nothing is missing) push with --dry-run. */
   dryRun?: boolean;
   /** App directory to push (the one the bundle was installed into); relative paths are resolved against cwd. */
   into?: string;
@@ -70,14 +76,13 @@ export interface DeployResult {
   created: string[];
   /** Secrets updated (or, on a dry run, that would be). */
   updated: string[];
+  /** A dry run that stopped after its local plan: a real deploy still needs what it printed. */
+  remoteSkipped?: boolean;
 }
 
 const CLI = "appservices";
 const DEFAULT_DIR = path.join("dist", "app");
-const SECRETS_FILE = "secrets.json";
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
-/** Secret limits from the App Services docs (define-and-manage-secrets). */
-const SECRET_VALUE_MAX = 500;
 const LOGGED_OUT = /no user is currently logged in|is not currently logged in|not logged in/i;
 
 export async function deploy(options: DeployOptions): Promise<DeployResult> {
@@ -93,13 +98,10 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
   if (options.project !== undefined) checkProjectId(options.project, "--project");
   refuseReplacingApp(into, options.replaceApp === true, dryRun);
 
-  session.cli = findCli(env);
-  await checkLoggedIn(session);
-  const secrets = readSecrets(cwd);
-  session.hide([...secrets.values()]);
-  checkAppDir(dir, into);
-  const meta = readAppMeta(dir);
-  const projectId = resolveProject(options.project, meta, dir);
+  const target: LocalTarget = { cwd, dir, into: options.into, project: options.project, env };
+  const ready = dryRun ? await prepareDryRun(session, target) : await prepareRealPush(session, target);
+  if (ready === undefined) return { dir, dryRun, created: [], updated: [], remoteSkipped: true };
+  const { secrets, meta, projectId } = ready;
 
   const result: DeployResult = { dir, dryRun, created: [], updated: [] };
   const admin = await openAdmin(session, adminApiBaseUrl, secrets, timeoutMs);
@@ -124,6 +126,79 @@ export async function deploy(options: DeployOptions): Promise<DeployResult> {
 
 // ---------------------------------------------------------------------------------------------
 // Steps
+
+interface LocalTarget {
+  cwd: string;
+  /** The directory to push, resolved. */
+  dir: string;
+  /** --into as given. */
+  into: string | undefined;
+  project: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/** What the remote part needs, found by the local checks. */
+interface Ready {
+  secrets: Map<string, string>;
+  meta: AppMeta;
+  projectId: string;
+}
+
+/** A real push: every local check must pass, in this order, before anything remote happens. */
+async function prepareRealPush(session: Session, target: LocalTarget): Promise<Ready> {
+  session.cli = findCli(target.env);
+  await checkLoggedIn(session);
+  const secrets = readSecrets(target.cwd);
+  session.hide([...secrets.values()]);
+  checkAppDir(target.dir, target.into !== undefined);
+  const meta = readAppMeta(target.dir);
+  return { secrets, meta, projectId: resolveProject(target.project, meta, target.dir) };
+}
+
+/** Failures of these steps are what a real deploy still needs; a dry run lists them instead of stopping. */
+const NEEDED_FOR_REAL_DEPLOY: ReadonlySet<DeployStep> = new Set<DeployStep>(["cli-missing", "not-logged-in", "secrets", "project"]);
+
+/**
+ * A dry run: prints the local plan (deployPlan.ts), which needs neither the CLI, secrets.json nor
+ * a network, runs the same checks as a real push but lists what fails, and returns what the remote
+ * part needs only when nothing is missing; otherwise says what it skipped.
+ */
+async function prepareDryRun(session: Session, target: LocalTarget): Promise<Ready | undefined> {
+  const builtDir = path.join(target.cwd, DEFAULT_DIR);
+  checkAppDir(target.dir, target.into !== undefined, false);
+  const push = planPush(builtDir, target.dir, target.into);
+  const secretsPlan = planSecrets(target.cwd);
+  const needs: string[] = [];
+  const check = async <T>(run: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof DeployError) || !NEEDED_FOR_REAL_DEPLOY.has(error.step)) throw error;
+      needs.push(error.message.replace(/\s*Nothing was deployed\.$/, ""));
+      return undefined;
+    }
+  };
+  await check(async () => {
+    session.cli = findCli(target.env);
+    await checkLoggedIn(session);
+  });
+  const secrets = await check(() => readSecrets(target.cwd));
+  if (secrets) session.hide([...secrets.values()]);
+  const meta = (await check(() => readAppMeta(target.dir))) ?? {};
+  const projectId = await check(() => resolveProject(target.project, meta, target.dir));
+  // A real push refuses a directory without the bundle; one that is merely behind is pushed as it is.
+  if (!push.installed) needs.push(`The bundle installed in ${target.dir}: run \`npm run build -- --into ${target.into}\` first.`);
+
+  const plan: DeployPlan = { push, secrets: secretsPlan, needs };
+  for (const line of describePlan(plan, target.cwd)) session.log(line);
+  if (needs.length > 0 || secrets === undefined || projectId === undefined) {
+    session.log(
+      `Dry run done without the remote part (the Admin API's app and secret lookup, and \`${CLI} push --dry-run\`): it needs all of the above. Nothing was set or pushed.`,
+    );
+    return undefined;
+  }
+  return { secrets, meta, projectId };
+}
 
 function findCli(env: NodeJS.ProcessEnv): string {
   const found = findOnPath(CLI, env);
@@ -178,22 +253,18 @@ function readSecrets(cwd: string): Map<string, string> {
   return new Map(names.map((name) => [name, provided[name] as string]));
 }
 
-/** What is wrong with the provided secrets, by secret name; never a value. */
+/** What is wrong with the provided secrets, "<problem>: <names>" per problem; never a value. */
 function secretProblems(names: string[], example: Record<string, unknown>, provided: Record<string, unknown>): string[] {
-  const groups: Array<[string, (value: unknown, placeholder: unknown) => boolean]> = [
-    ["missing", (value) => value === undefined],
-    ["not a string", (value) => value !== undefined && typeof value !== "string"],
-    ["empty", (value) => typeof value === "string" && value.trim() === ""],
-    ["still the placeholder from the example", (value, placeholder) => typeof value === "string" && value.trim() !== "" && value === placeholder],
-    [`longer than ${SECRET_VALUE_MAX} characters`, (value) => typeof value === "string" && value.length > SECRET_VALUE_MAX],
-  ];
-  return groups.flatMap(([problem, test]) => {
-    const affected = names.filter((name) => test(Object.hasOwn(provided, name) ? provided[name] : undefined, example[name]));
-    return affected.length > 0 ? [`${problem}: ${affected.join(", ")}`] : [];
-  });
+  const byProblem = new Map<SecretStatus, string[]>();
+  for (const name of names) {
+    const status = secretStatus(Object.hasOwn(provided, name) ? provided[name] : undefined, example[name]);
+    if (status !== "ready") byProblem.set(status, [...(byProblem.get(status) ?? []), name]);
+  }
+  return [...byProblem].map(([problem, affected]) => `${problem}: ${affected.join(", ")}`);
 }
 
-function checkAppDir(dir: string, into: boolean): void {
+/** `dir` must be an app directory; with --into, one the bundle was installed into unless `requireBundle` is false. */
+function checkAppDir(dir: string, into: boolean, requireBundle = true): void {
   const fix = into
     ? "pass the app directory you installed the bundle into with `npm run build -- --into DIR`"
     : "run `npm run build` first";
@@ -201,7 +272,7 @@ function checkAppDir(dir: string, into: boolean): void {
     throw new DeployError("app-dir", `${dir} is not an App Services app directory (no root_config.json): ${fix}. Nothing was deployed.`);
   }
   // A freshly pulled app without the bundle would push "successfully" and deploy nothing of ours.
-  if (into && !fs.existsSync(path.join(dir, MANIFEST_FILE))) {
+  if (into && requireBundle && !fs.existsSync(path.join(dir, MANIFEST_FILE))) {
     throw new DeployError("app-dir", `${dir} does not have the bundle installed (no ${MANIFEST_FILE}): ${fix}. Nothing was deployed.`);
   }
 }

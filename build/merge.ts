@@ -82,7 +82,7 @@ interface BuiltFile {
   bytes: Buffer;
 }
 
-interface BuiltApp {
+export interface BuiltApp {
   functions: BuiltFunction[];
   values: BuiltFile[];
   triggers: BuiltFile[];
@@ -131,7 +131,7 @@ export function mergeInto(builtAppDir: string, targetDir: string, options: Merge
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-function readBuiltApp(dir: string): BuiltApp {
+export function readBuiltApp(dir: string): BuiltApp {
   const configFile = path.join(dir, FUNCTIONS_CONFIG);
   if (!fs.existsSync(configFile)) {
     throw new MergeError(`No built app at ${dir} (${FUNCTIONS_CONFIG} is missing): run \`npm run build\` first.`);

@@ -6,6 +6,8 @@
 import * as fs from "node:fs";
 
 export const EXAMPLE_FILE = "secrets.example.json";
+/** The real values, next to the example; git-ignored. */
+export const SECRETS_FILE = "secrets.json";
 
 /** The secrets holding the Atlas API key pair: the functions call the Admin API with it, and deploy logs in with it. */
 export const ADMIN_KEY_SECRETS = { publicKey: "adminApiPublicKeySecret", privateKey: "adminApiPrivateKeySecret" } as const;
@@ -46,4 +48,25 @@ export function parseSecretsMap(text: string, file: string, showDetail: boolean,
     throw fail(`${file} must hold one JSON object of "<secret name>": "<value>" pairs.`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/** Longest secret value App Services accepts (define-and-manage-secrets). */
+export const SECRET_VALUE_MAX = 500;
+
+export type SecretStatus =
+  | "ready"
+  | "missing"
+  | "not a string"
+  | "empty"
+  | "still the placeholder from the example"
+  | `longer than ${typeof SECRET_VALUE_MAX} characters`;
+
+/** Whether one secret's value in secrets.json can be set; never says anything about the value itself. */
+export function secretStatus(value: unknown, placeholder: unknown): SecretStatus {
+  if (value === undefined) return "missing";
+  if (typeof value !== "string") return "not a string";
+  if (value.trim() === "") return "empty";
+  if (value === placeholder) return "still the placeholder from the example";
+  if (value.length > SECRET_VALUE_MAX) return `longer than ${SECRET_VALUE_MAX} characters`;
+  return "ready";
 }

@@ -76,6 +76,8 @@ beforeEach(() => {
   writeJson("secrets.example.json", EXAMPLE);
   writeJson("secrets.json", SECRETS);
   writeJson("dist/app/root_config.json", { name: "app" });
+  // An empty build: a dry run compares the pushed directory with it (deployPlan.test.ts uses a real one).
+  writeJson("dist/app/functions/config.json", []);
   writeJson("pulled/root_config.json", { name: "prod" });
   writeJson(`pulled/${MANIFEST_FILE}`, { functions: [], values: [], triggers: [] });
   for (const { _id } of store.list()) store.delete(_id);
