@@ -112,6 +112,40 @@ describe("purgePendingUsers on Flowerbase, within its operation budget", () => {
   });
 });
 
+describe("purgePendingUsers on Flowerbase when a registration is confirmed during the run", () => {
+  let h: ProfileHarness;
+  let ids: string[];
+
+  beforeAll(async () => {
+    h = await startProfile("flowerbase", { valueOverrides: { userDataCleanup: [] } });
+    ids = insertAuthUsers(h, Array.from({ length: 10 }, () => ({ status: "pending" as const, createdAt: new Date(Date.now() - 30 * DAY) })));
+  });
+  afterAll(() => h.close());
+
+  it("deletes the others and never the account confirmed after the page listed it", async () => {
+    const confirmedMeanwhile = ids[4];
+    let confirmed = false;
+    // The data service runs each call synchronously after its fault check: the page is read with the
+    // user still pending, and the confirmation lands right after it, before any delete.
+    h.emulator.faults.inject({
+      match: (target) => {
+        if (target === `data:find:${MAIN}.${AUTH_USERS}` && !confirmed) {
+          confirmed = true;
+          void h.emulator.flowerbase!.users.updateOne({ _id: new ObjectId(confirmedMeanwhile) }, { $set: { status: "confirmed" } });
+        }
+        return false;
+      },
+      kind: "drop",
+      times: Infinity,
+    });
+    const { result, error } = await runScheduled(h, "purgePendingUsers");
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ scanned: 10, deleted: 9, complete: true });
+    expect(authUserIds(h)).toEqual([confirmedMeanwhile]);
+    expect((await h.emulator.flowerbase!.findUser(confirmedMeanwhile))?.status).toBe("confirmed");
+  });
+});
+
 describe("sweepOrphanedUserData on Flowerbase, within its operation budget", () => {
   jest.setTimeout(120_000);
   const BUDGET = 20;
