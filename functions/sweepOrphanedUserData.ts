@@ -1,13 +1,15 @@
 /**
- * Scheduled: applies the cleanup plan to documents whose owner no longer exists (users deleted
- * from the App Services UI, the CLI or the SDK's built-in delete). Owners are read from the data in
- * id order and checked against the Admin API's user list in id order (lib/orphanSweep.ts); orphans
+ * Scheduled, on App Services and Flowerbase (lib/platform.ts; a trigger needs no user): applies the
+ * cleanup plan to documents whose owner no longer exists (users deleted from the App Services UI,
+ * the CLI or the SDK's built-in delete; on Flowerbase, by its own deleteUser). Owners are read from
+ * the data in id order and checked against the Admin API's user list in id order, or on Flowerbase
+ * looked up in its user collection a batch at a time (lib/orphanSweep.ts); orphans
  * are cleaned in batches; a run stops within its operation and time budget and the next resumes.
  */
 import { planOperationCount } from "../lib/cleanup";
-import { readConfig } from "../lib/config";
 import { defineFunction } from "../lib/functionMeta";
 import { sweepOrphans } from "../lib/orphanSweep";
+import { readPlatformConfig } from "../lib/platform";
 import { scheduledRun } from "../lib/scheduledRun";
 
 const FN = "sweepOrphanedUserData";
@@ -15,9 +17,10 @@ const FN = "sweepOrphanedUserData";
 export const meta = defineFunction({ private: true, runAsSystem: true, disableArgLogs: true, schedule: "30 3 * * *" });
 
 export default async function sweepOrphanedUserData() {
-  const config = readConfig(context.values, context.app);
+  const platform = readPlatformConfig(context);
+  const config = platform.config;
   if (config.cleanupRules.length === 0) return { checked: 0, orphans: 0, documents: 0, detached: 0, complete: true, resumedAfter: null };
-  // The first step: one owner page per rule, one user list request, one batch cleanup.
+  // The first step: one owner page per rule, one user list request (or lookup), one batch cleanup.
   const plan = { extraReserve: config.cleanupRules.length, firstStep: config.cleanupRules.length + 1 + planOperationCount(config.cleanupRules) };
-  return scheduledRun(FN, config, plan, (run) => sweepOrphans({ fn: FN, config, ...run }));
+  return scheduledRun(FN, platform, plan, (run) => sweepOrphans({ ...run, fn: FN, config }));
 }

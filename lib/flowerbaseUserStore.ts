@@ -51,7 +51,8 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
 
     async verify(callerId) {
       // A signed-in caller exists in the auth collection (every request looks it up: auth/plugins/jwt.ts:65-79),
-      // so not finding it means userStoreDatabase/userStoreCollection point elsewhere.
+      // so not finding it means userStoreDatabase/userStoreCollection point elsewhere. Without a caller (a
+      // scheduled run) any user will do: an empty or missing collection would make the sweep take every owner for deleted.
       const probe = callerId ? { _id: objectId(callerId) } : { status: { $in: ["pending", "confirmed", "disabled", "failed"] } };
       if (!(await users.findOne(probe, { _id: 1 }))) {
         throw new ConfigError(

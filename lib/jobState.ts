@@ -2,7 +2,7 @@
  * Resume points for the scheduled functions: one small document per job in the value
  * jobStateCollection, so a run cut short by its time budget continues where it stopped.
  */
-import type { BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 
 export interface JobState {
   /** The position to resume after, or undefined to start from the beginning. */
@@ -11,7 +11,7 @@ export interface JobState {
 }
 
 /** `services`: a scheduled run passes its counted services (lib/operationBudget.ts). */
-export function jobState(config: BundleConfig, job: string, services: AppServicesContext["services"] = context.services): JobState {
+export function jobState(config: SharedConfig, job: string, services: AppServicesContext["services"] = context.services): JobState {
   const { database, collection } = config.jobStateCollection;
   const states = services.get(config.dataSourceName).db(database).collection(collection);
   return {

@@ -3,13 +3,23 @@ import { appServicesUserStore } from "./appServicesUserStore";
 import { ConfigError } from "./errors";
 import { flowerbaseUserStore } from "./flowerbaseUserStore";
 import type { PlatformConfig } from "./platform";
-import type { UserStore } from "./userStore";
+import type { ScanningUserStore, UserStore } from "./userStore";
+
+type Services = AppServicesContext["services"];
 
 export function openUserStore(fn: string, platform: PlatformConfig): UserStore {
   if (platform.platform === "appservices") return appServicesUserStore(fn, context.http, platform.config.adminApi);
-  const data = context.services.get(platform.config.dataSourceName);
-  if (!data) {
+  return openFlowerbaseStore(platform);
+}
+
+/**
+ * Flowerbase's store over `services`: a scheduled run passes its counted services
+ * (lib/operationBudget.ts), so every data call of the store counts against the run's budget.
+ */
+export function openFlowerbaseStore(platform: Extract<PlatformConfig, { platform: "flowerbase" }>, services: Services = context.services): ScanningUserStore {
+  // Asked of the runtime's own services: a counted service answers for any name.
+  if (!context.services.get(platform.config.dataSourceName)) {
     throw new ConfigError(`There is no service "${platform.config.dataSourceName}" (value "dataSourceName"): Flowerbase's MongoDB service is "mongodb-atlas". Nothing was changed.`);
   }
-  return flowerbaseUserStore(data, platform.auth, platform.config.userStore);
+  return flowerbaseUserStore(services.get(platform.config.dataSourceName), platform.auth, platform.config.userStore);
 }

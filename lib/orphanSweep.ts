@@ -1,34 +1,31 @@
 /**
- * One run of the orphan sweep: merges the owners the data mentions (ownerStream.ts, id order) with
- * the Admin API's user list (userPresence.ts, id order), cleans orphans in batches (one request per
+ * One run of the orphan sweep: reads the owners the data mentions (ownerStream.ts, id order) and
+ * asks whether each is a live user (ownerPresence.ts: on App Services merged with the Admin API's
+ * user list in id order, userPresence.ts; on Flowerbase one `$in` lookup per batch of owners,
+ * storePresence.ts), cleans orphans in batches (one request per
  * rule operation per batch, `$in` over the batch), and stops within its operation and time budget
  * (operationBudget.ts) at a point where every owner up to it is settled: the next run resumes there.
  */
-import type { AdminApiClient } from "./adminApi";
 import { applyPlan, planOperationCount, type DataSource } from "./cleanup";
-import type { BundleConfig } from "./config";
-import type { JobState } from "./jobState";
+import type { SharedConfig } from "./config";
 import { logs } from "./logs";
 import type { OperationBudget } from "./operationBudget";
+import type { OwnerPresence, PresenceStats } from "./ownerPresence";
 import { countOwnersAfter, ownerStream } from "./ownerStream";
 import { runsToFinish } from "./progressEstimate";
+import type { ScheduledRun } from "./scheduledRun";
+import { storePresence } from "./storePresence";
 import { userPresence } from "./userPresence";
 
 /** Orphans cleaned together: their ids go into each rule operation's `$in`. */
 export const ORPHAN_BATCH_SIZE = 100;
 
-export interface SweepRun {
+export interface SweepRun extends ScheduledRun {
   fn: string;
-  config: BundleConfig;
-  budget: OperationBudget;
-  client: AdminApiClient;
-  state: JobState;
-  resumedAfter: string | undefined;
-  /** Ends the Admin API session (one operation of the reserve). */
-  closeSession: () => Promise<void>;
+  config: SharedConfig;
 }
 
-export interface SweepOutcome {
+export interface SweepOutcome extends PresenceStats {
   checked: number;
   orphans: number;
   documents: number;
@@ -38,9 +35,6 @@ export interface SweepOutcome {
   /** Where the next run resumes (null: from the start). */
   resumeAfter: string | null;
   operations: number;
-  listRequests: number;
-  userChecks: number;
-  outOfOrderPages: number;
   /** When the run stopped short: owners left (at least), and the runs that takes at this run's pace. */
   remaining?: number;
   runsToFinish?: number;
@@ -57,11 +51,11 @@ interface Tally {
 }
 
 export async function sweepOrphans(run: SweepRun): Promise<SweepOutcome> {
-  const { fn, config, budget, client } = run;
-  // A wrong group or app id would answer 404 for every user: never sweep on that.
-  await client.assertAppExists();
+  const { fn, config, budget } = run;
+  // A wrong group or app id, or a wrong user store, would say "no such user" for everyone: never sweep on that.
+  await run.verifyStore();
   const data = budget.services.get(config.dataSourceName);
-  const presence = userPresence(fn, client, budget);
+  const presence = ownerPresence(run);
   const tally: Tally = { checked: 0, orphans: 0, documents: 0, detached: 0, settled: run.resumedAfter, complete: false };
   let failure: unknown;
   try {
@@ -91,12 +85,17 @@ export async function sweepOrphans(run: SweepRun): Promise<SweepOutcome> {
     outcome.remaining = remaining;
     outcome.runsToFinish = runsToFinish(remaining, tally.checked);
   }
-  logSweep(fn, outcome, budget);
+  logSweep(fn, outcome, presence, budget);
   if (failure !== undefined) throw failure;
   return outcome;
 }
 
-async function settleOwners(run: SweepRun, data: DataSource, check: ReturnType<typeof userPresence>["check"], tally: Tally): Promise<void> {
+/** The way owners are checked where the run's users live. */
+function ownerPresence(run: SweepRun): OwnerPresence {
+  return run.users.platform === "appservices" ? userPresence(run.fn, run.users.client, run.budget) : storePresence(run.users.store, run.budget);
+}
+
+async function settleOwners(run: SweepRun, data: DataSource, check: OwnerPresence["check"], tally: Tally): Promise<void> {
   const { fn, config, budget } = run;
   const rules = config.cleanupRules;
   const owners = ownerStream(data, rules, run.resumedAfter, budget);
@@ -119,7 +118,7 @@ async function settleOwners(run: SweepRun, data: DataSource, check: ReturnType<t
       tally.complete = true;
       break;
     }
-    const presence = await check(head.id, head.readAt, owners.pagesRead());
+    const presence = await check({ id: head.id, readAt: head.readAt, pagesRead: owners.pagesRead(), upcoming: (n) => owners.upcoming(n) });
     if (presence === "outOfBudget") break;
     if (presence === "gone") {
       // The batch's cleanup is claimed when its first orphan joins it, so it can always be sent.
@@ -148,12 +147,12 @@ async function countRemaining(run: SweepRun, data: DataSource, after: string | u
   }
 }
 
-function logSweep(fn: string, o: SweepOutcome, budget: OperationBudget): void {
+function logSweep(fn: string, o: SweepOutcome, presence: OwnerPresence, budget: OperationBudget): void {
   const stop = o.complete ? "complete" : budget.outOfTime() ? "stopped at the time budget; the next run resumes" : "stopped at the operation budget; the next run resumes";
   logs.batchProgress(
     fn,
     `checked ${o.checked} owner(s), ${o.orphans} orphaned, ${o.documents} document(s) cleaned, ${o.detached} shared document(s) detached, ` +
-      `${o.listRequests} user list request(s), ${o.userChecks} single-user check(s), ${o.operations} of ${budget.limit()} operation(s), ${stop}`,
+      `${presence.describe()}, ${o.operations} of ${budget.limit()} operation(s), ${stop}`,
   );
   if (!o.complete) logs.scheduledRunFellBehind(fn, o.remaining === undefined ? "an unknown number of owners" : `at least ${o.remaining} owner(s)`, o.runsToFinish);
 }

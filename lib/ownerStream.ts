@@ -28,6 +28,8 @@ export interface OwnerStream {
   take(): void;
   /** Owner pages read so far (a clock for "was this owner read before that user page?"). */
   pagesRead(): number;
+  /** Up to `n` distinct owners already in memory, from the one peek() returned on, ascending; reads nothing. */
+  upcoming(n: number): string[];
 }
 
 interface RuleCursor {
@@ -76,7 +78,27 @@ export function ownerStream(data: DataSource, rules: CleanupRule[], after: strin
     take() {
       for (const c of cursors) if (c.ids.length > 0 && c.ids[0] === head) c.ids.shift();
     },
+    upcoming(n) {
+      return mergeUpcoming(cursors.map((c) => c.ids), n);
+    },
   };
+}
+
+/** The first `n` distinct ids of ascending lists, merged. */
+function mergeUpcoming(lists: string[][], n: number): string[] {
+  const at = lists.map(() => 0);
+  const out: string[] = [];
+  while (out.length < n) {
+    let smallest: string | undefined;
+    for (let i = 0; i < lists.length; i++) {
+      const id = lists[i][at[i]];
+      if (id !== undefined && (smallest === undefined || id < smallest)) smallest = id;
+    }
+    if (smallest === undefined) break;
+    out.push(smallest);
+    for (let i = 0; i < lists.length; i++) if (lists[i][at[i]] === smallest) at[i] += 1;
+  }
+  return out;
 }
 
 /** One rule's next owner ids after `after`, ascending, and where the next page starts (undefined: no more). */

@@ -1,22 +1,22 @@
 /**
- * One run of the pending-registration purge: pages through adminListPendingUsers (50 a page, id
- * order) and deletes the registrations older than the cutoff, as many as the run's operation and
- * time budget allow (one operation each), then saves where it stopped; the next run resumes there.
- * A pending registration's _id is an ObjectId whose first 4 bytes are its creation time, so in id
- * order the expired ones come first: the first one not expired ends the pass. This relies on the
- * list being in id order, as the Admin API's user lists are (see lib/userPresence.ts); were it not,
- * an expired registration listed after a fresh one would be missed, but none would ever be deleted
- * early, since each is checked against the cutoff itself.
+ * One run of the pending-registration purge: pages through the pending registrations in id order
+ * (lib/pendingRegistrations.ts: the Admin API's list, or Flowerbase's user collection) and deletes
+ * the ones registered before the cutoff, as many as the run's operation and time budget allow (one
+ * operation each), then saves where it stopped; the next run resumes there.
+ * On App Services a registration's _id is an ObjectId whose first 4 bytes are its creation time, so
+ * in id order the expired ones come first: the first one not expired ends the pass. This relies on
+ * the list being in id order, as the Admin API's user lists are (see lib/userPresence.ts); were it
+ * not, an expired registration listed after a fresh one would be missed, but none would ever be
+ * deleted early, since each is checked against the cutoff itself. On Flowerbase the query lists
+ * only expired ones (by createdAt), so a pass ends at its last short page.
  */
-import type { PendingUser } from "./adminApi";
 import { listSource, runPool } from "./batch";
-import type { BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 import { messageOf } from "./errors";
 import { logs } from "./logs";
 import { remainingByIdTime, runsToFinish } from "./progressEstimate";
+import { PENDING_PAGE_SIZE, pendingRegistrations, type PendingEntry, type PendingRegistrations } from "./pendingRegistrations";
 import type { ScheduledRun } from "./scheduledRun";
-
-const PAGE_SIZE = 50;
 
 export interface PurgeOutcome {
   scanned: number;
@@ -30,11 +30,6 @@ export interface PurgeOutcome {
   runsToFinish?: number;
 }
 
-/** When a registration was made, in milliseconds: its ObjectId's first 4 bytes. */
-export function registeredAt(pending: PendingUser): number {
-  return parseInt(pending._id.slice(0, 8), 16) * 1000;
-}
-
 interface Progress {
   scanned: number;
   deleted: number;
@@ -45,16 +40,17 @@ interface Progress {
   complete: boolean;
 }
 
-export async function purgePending(fn: string, config: BundleConfig, cutoff: number, run: ScheduledRun): Promise<PurgeOutcome> {
-  const { budget, client } = run;
+export async function purgePending(fn: string, config: SharedConfig, cutoff: number, run: ScheduledRun): Promise<PurgeOutcome> {
+  const { budget } = run;
   // Checked once, alongside the first page read: after it, a 404 on a delete ("already gone")
   // costs no further request, and no delete starts before it.
-  const appChecked = client.assertAppExists();
-  appChecked.catch(() => undefined); // handled when awaited in purgePages
+  const storeChecked = run.verifyStore();
+  storeChecked.catch(() => undefined); // handled when awaited in purgePages
+  const source = pendingRegistrations(run.users, cutoff);
   const progress: Progress = { scanned: 0, deleted: 0, after: run.resumedAfter, firstDone: undefined, failures: [], complete: false };
   let failure: unknown;
   try {
-    await purgePages(config, cutoff, run, progress, appChecked);
+    await purgePages(config, cutoff, run, source, progress, storeChecked);
   } catch (error) {
     failure = error;
   }
@@ -82,53 +78,57 @@ export async function purgePending(fn: string, config: BundleConfig, cutoff: num
   return outcome;
 }
 
-async function purgePages(config: BundleConfig, cutoff: number, run: ScheduledRun, progress: Progress, appChecked: Promise<void>): Promise<void> {
-  const { budget, client } = run;
-  const firstPage = budget.claim(1) ? client.listPendingUsers(progress.after) : undefined;
+async function purgePages(
+  config: SharedConfig,
+  cutoff: number,
+  run: ScheduledRun,
+  source: PendingRegistrations,
+  progress: Progress,
+  storeChecked: Promise<void>,
+): Promise<void> {
+  const { budget } = run;
+  const firstPage = budget.claim(1) ? source.page(progress.after) : undefined;
   firstPage?.catch(() => undefined); // handled below
-  await appChecked;
+  await storeChecked;
   if (!firstPage) return;
   let page = await firstPage;
   for (;;) {
     progress.scanned += page.length;
     let expired = 0;
-    while (expired < page.length && registeredAt(page[expired]) < cutoff) expired += 1;
-    const last = expired < page.length || page.length < PAGE_SIZE;
+    while (expired < page.length && page[expired].registeredAt < cutoff) expired += 1;
+    const last = expired < page.length || page.length < PENDING_PAGE_SIZE;
     // The next page is read while this one's deletes run, when there is one and the budget allows.
-    const next = !last && budget.claim(1) ? client.listPendingUsers(page[page.length - 1]._id) : undefined;
+    const next = !last && budget.claim(1) ? source.page(page[page.length - 1].id) : undefined;
     next?.catch(() => undefined); // handled when awaited below
-    const done = await deleteExpired(config, run, page.slice(0, expired), progress);
+    const done = await deleteExpired(config, run, source, page.slice(0, expired), progress);
     if (done < expired) return; // the budget ran out inside the page
     if (last) {
       progress.complete = true;
       return;
     }
     if (!next) return;
-    progress.after = page[page.length - 1]._id;
+    progress.after = page[page.length - 1].id;
     page = await next;
   }
 }
 
 /** Deletes with `batchConcurrency` in flight, one claimed operation each, in order; returns how many it got to. */
-async function deleteExpired(config: BundleConfig, run: ScheduledRun, expired: PendingUser[], progress: Progress): Promise<number> {
-  const { budget, client } = run;
+async function deleteExpired(config: SharedConfig, run: ScheduledRun, source: PendingRegistrations, expired: PendingEntry[], progress: Progress): Promise<number> {
+  const { budget } = run;
   let taken = 0;
-  const source = listSource(expired);
-  const next = () => (taken < expired.length && budget.claim(1) ? (taken++, source()) : Promise.resolve(undefined));
+  const pull = listSource(expired);
+  const next = () => (taken < expired.length && budget.claim(1) ? (taken++, pull()) : Promise.resolve(undefined));
   const result = await runPool(
     next,
     async (pending) => {
-      const email = pending.login_ids.find((l) => l.id_type === "email")?.id;
-      if (!email) return;
-      await client.deletePendingUser(email);
-      progress.deleted += 1;
+      if (await source.remove(pending)) progress.deleted += 1;
     },
     { concurrency: config.batchConcurrency, budget },
   );
-  progress.failures.push(...result.failures.map((f) => `${f.item._id}: ${messageOf(f.error)}`));
+  progress.failures.push(...result.failures.map((f) => `${f.item.id}: ${messageOf(f.error)}`));
   if (taken > 0) {
-    progress.firstDone = progress.firstDone ?? expired[0]._id;
-    progress.after = expired[taken - 1]._id;
+    progress.firstDone = progress.firstDone ?? expired[0].id;
+    progress.after = expired[taken - 1].id;
   }
   return taken;
 }

@@ -1,52 +1,80 @@
 /**
  * What both scheduled functions start with: the run's operation and time budget, the fixed
- * operations of the start claimed (Admin API login, reading the resume point, the app check), the
- * resume point read while logging in, and the Admin API session closed at the end.
+ * operations of the start claimed, the resume point, the users' store opened, and (at the end) the
+ * session closed. Per platform:
+ * - App Services: Admin API login, resume point, app check; at the end, the resume point saved and
+ *   the Admin API session closed.
+ * - Flowerbase: no login (its users are documents); the store is opened over the run's counted
+ *   services, so each of its data calls counts against the budget; resume point, store check (the
+ *   user collection holds users); at the end, the resume point saved.
  */
 import { withAdminApi, type AdminApiClient } from "./adminApi";
-import type { BundleConfig } from "./config";
+import type { SharedConfig } from "./config";
 import { ConfigError } from "./errors";
 import { jobState, type JobState } from "./jobState";
+import { openFlowerbaseStore } from "./openUserStore";
 import { operationBudget, type OperationBudget } from "./operationBudget";
+import type { PlatformConfig } from "./platform";
+import type { ScanningUserStore } from "./userStore";
 
-/** Login, resume point, app check. */
-const START_OPERATIONS = 3;
-/** Saving the resume point, closing the Admin API session. */
-const CLOSE_OPERATIONS = 2;
+/** The operations a run starts and ends with, per platform (see the module comment). */
+const FIXED_OPERATIONS = {
+  appservices: { start: 3, close: 2 },
+  flowerbase: { start: 2, close: 1 },
+};
+
+/** Where the run's users live: the Admin API (App Services) or Flowerbase's user collection. */
+export type RunUsers = { platform: "appservices"; client: AdminApiClient } | { platform: "flowerbase"; store: ScanningUserStore };
 
 export interface ScheduledRun {
   budget: OperationBudget;
-  client: AdminApiClient;
+  users: RunUsers;
   state: JobState;
   resumedAfter: string | undefined;
+  /**
+   * Fails unless the users are where the settings say (one of the start operations): App Services
+   * checks the app exists (a wrong id would answer "no such user" for everyone), Flowerbase that
+   * its user collection holds users (a wrong userStoreDatabase would too). Nothing is deleted before it passes.
+   */
+  verifyStore: () => Promise<void>;
+  /** Ends the Admin API session (one operation of the reserve); nothing to end on Flowerbase. */
   closeSession: () => Promise<void>;
 }
 
 /**
- * `extraReserve`: closing operations beyond the two every run needs (a progress count);
+ * `extraReserve`: closing operations beyond the ones every run needs (a progress count);
  * `firstStep`: the most operations the run's first step may need, so a budget too small for even
  * one step is a configuration error rather than a run that never progresses.
  */
 export async function scheduledRun<T>(
   fn: string,
-  config: BundleConfig,
+  platform: PlatformConfig,
   plan: { extraReserve: number; firstStep: number },
   work: (run: ScheduledRun) => Promise<T>,
 ): Promise<T> {
+  const config: SharedConfig = platform.config;
+  const fixed = FIXED_OPERATIONS[platform.platform];
   const budget = operationBudget({
     operations: config.scheduledRunOperationBudget,
     seconds: config.scheduledRunBudgetSeconds,
-    reserve: CLOSE_OPERATIONS + plan.extraReserve,
+    reserve: fixed.close + plan.extraReserve,
     http: context.http,
     services: context.services,
   });
-  const needed = START_OPERATIONS + plan.firstStep + CLOSE_OPERATIONS + plan.extraReserve;
-  if (!budget.claim(START_OPERATIONS) || needed > config.scheduledRunOperationBudget) {
+  const needed = fixed.start + plan.firstStep + fixed.close + plan.extraReserve;
+  if (!budget.claim(fixed.start) || needed > config.scheduledRunOperationBudget) {
     throw new ConfigError(`${fn}: the value "scheduledRunOperationBudget" (${config.scheduledRunOperationBudget}) is too small for this run's cleanup plan: it needs at least ${needed} operations.`);
   }
   const state = jobState(config, fn, budget.services);
+  if (platform.platform === "flowerbase") {
+    const store = openFlowerbaseStore(platform, budget.services);
+    const resumedAfter = await state.load();
+    return work({ budget, users: { platform: "flowerbase", store }, state, resumedAfter, verifyStore: () => store.verify(), closeSession: () => Promise.resolve() });
+  }
   // Reading the resume point is harmless, so it overlaps the login.
   const loading = state.load();
   loading.catch(() => undefined); // handled when awaited inside
-  return withAdminApi(fn, budget.http, config.adminApi, async (client, closeSession) => work({ budget, client, state, resumedAfter: await loading, closeSession }));
+  return withAdminApi(fn, budget.http, platform.config.adminApi, async (client, closeSession) =>
+    work({ budget, users: { platform: "appservices", client }, state, resumedAfter: await loading, verifyStore: () => client.assertAppExists(), closeSession }),
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * Whether an owner id is a live user, answered from the Admin API's user list: one request
+ * Owner presence on App Services (lib/ownerPresence.ts): whether an owner id is a live user, answered from the Admin API's user list: one request
  * (adminListUsers, 50 users a page, `after` paging) settles every owner in the id range it covers.
  *
  * Assumptions about the list, written down because the sweep's safety rests on them, and checked on
@@ -20,16 +20,9 @@
 import type { AdminApiClient } from "./adminApi";
 import { logs } from "./logs";
 import type { OperationBudget } from "./operationBudget";
+import type { OwnerPresence, Presence } from "./ownerPresence";
 
 export const USER_PAGE_SIZE = 50;
-
-export type Presence = "live" | "gone" | "outOfBudget";
-
-export interface UserPresence {
-  /** `readAt`: the owner page count when the owner was read; `pagesRead`: the count now. */
-  check(ownerId: string, readAt: number, pagesRead: number): Promise<Presence>;
-  stats(): { listRequests: number; userChecks: number; outOfOrderPages: number };
-}
 
 interface UserPage {
   after: string | undefined;
@@ -44,7 +37,7 @@ interface Fallback {
   until: string;
 }
 
-export function userPresence(fn: string, client: AdminApiClient, budget: OperationBudget): UserPresence {
+export function userPresence(fn: string, client: AdminApiClient, budget: OperationBudget): OwnerPresence {
   let page: UserPage | undefined;
   let fallback: Fallback | undefined;
   let listRequests = 0;
@@ -81,7 +74,8 @@ export function userPresence(fn: string, client: AdminApiClient, budget: Operati
 
   return {
     stats: () => ({ listRequests, userChecks, outOfOrderPages }),
-    async check(ownerId, readAt, pagesRead) {
+    describe: () => `${listRequests} user list request(s), ${userChecks} single-user check(s)`,
+    async check({ id: ownerId, readAt, pagesRead }) {
       for (let attempt = 0; attempt < 2; attempt++) {
         if (fallback && inRange(ownerId, fallback.after, fallback.until)) return checkOne(ownerId);
         if (page && page.requestedAt >= readAt && inRange(ownerId, page.after, page.last)) return page.ids[ownerId] ? "live" : "gone";

@@ -35,8 +35,8 @@ export interface StalePendingUser {
 }
 
 /**
- * What purgePendingUsers and sweepOrphanedUserData need on Flowerbase (the lead wires them to it):
- * paging in id order, and batch existence checks with $in.
+ * What purgePendingUsers and sweepOrphanedUserData use on Flowerbase (lib/pendingRegistrations.ts,
+ * lib/storePresence.ts): paging in id order, and batch existence checks with $in.
  */
 export interface ScanningUserStore extends UserStore {
   /** Up to `limit` pending users with a createdAt before `cutoff`, ids after `afterId`, in id order. A user without createdAt is never listed. */

@@ -5,116 +5,25 @@
  * emulator, independently of the bundle's own count, and the two agree); an out-of-order user list
  * page falls back to one-by-one checks; users deleted or added between runs lose nothing.
  */
-import { EJSON, ObjectId } from "bson";
-import { callFunction, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
+import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
 import { countOperations, type OperationCounter } from "../helpers/operationCount";
+import * as fixtures from "../helpers/orphanFixtures";
+import { PLAN, addDocuments, addGroups, expectAllCleaned, expectUnchanged, mentions, untouchedBy, type Population, type SweepResult } from "../helpers/orphanFixtures";
 
-const PLAN = [
-  { database: "app", collection: "posts", ownerField: "owner_id", action: "delete" },
-  { database: "app", collection: "messages", ownerField: "meta.sender", action: "anonymize", unset: ["senderName"] },
-  { database: "app", collection: "groups", ownerField: "members", action: "delete" },
-];
-const COLLECTIONS = ["posts", "messages", "groups"];
+const sweepOnce = (h: Harness, counter: OperationCounter, budget: number): Promise<SweepResult> => fixtures.sweepOnce(h, counter, budget, SYSTEM_USER);
+const sweepToEnd = (h: Harness, counter: OperationCounter, budget: number, maxRuns = 30): Promise<SweepResult[]> => fixtures.sweepToEnd(h, counter, budget, SYSTEM_USER, maxRuns);
 
-interface SweepResult {
-  checked: number;
-  orphans: number;
-  complete: boolean;
-  operations: number;
-  listRequests: number;
-  userChecks: number;
-  outOfOrderPages: number;
-  resumeAfter: string | null;
-  remaining?: number;
-  runsToFinish?: number;
-}
-
-async function sweepOnce(h: Harness, counter: OperationCounter, budget: number): Promise<SweepResult> {
-  counter.reset();
-  const { result, error } = await callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
-  expect(error).toBeUndefined();
-  const run = result as SweepResult;
-  // The emulator saw exactly what the bundle counted, and never more than the budget.
-  expect(counter.count()).toBe(run.operations);
-  expect(run.operations).toBeLessThanOrEqual(budget);
-  return run;
-}
-
-/** Runs until a sweep completes; returns every run's result. */
-async function sweepToEnd(h: Harness, counter: OperationCounter, budget: number, maxRuns = 30): Promise<SweepResult[]> {
-  const runs: SweepResult[] = [];
-  for (let i = 0; i < maxRuns; i++) {
-    runs.push(await sweepOnce(h, counter, budget));
-    if (runs[runs.length - 1].complete) return runs;
-  }
-  throw new Error(`no complete sweep in ${maxRuns} runs`);
-}
-
-interface Population {
-  live: string[];
-  orphans: string[];
-}
-
-/**
- * Users (anonymous: no password hashing) with a post, a message and group memberships each; the
- * orphans' accounts are then deleted behind the bundle's back. Ids are stored as strings and as
- * ObjectIds alternately. Groups: two orphans together, an orphan with a live user, two live users.
- */
-function seed(h: Harness, liveCount: number, orphanCount: number): Population {
-  const state = h.emulator.state;
-  const all: string[] = [];
-  for (let i = 0; i < liveCount + orphanCount; i++) all.push(state.createAnonymousUser().id);
-  // Orphans spread through the id range, not bunched at one end.
-  const step = Math.floor((liveCount + orphanCount) / orphanCount);
-  const orphans = all.filter((_, i) => i % step === 0).slice(0, orphanCount);
-  const orphanSet = new Set(orphans);
-  const live = all.filter((id) => !orphanSet.has(id));
-  addDocuments(h, all);
-  for (const id of orphans) state.deleteUser(id);
-  return { live, orphans };
-}
-
-function addDocuments(h: Harness, owners: string[]): void {
-  const store = h.emulator.store;
-  const form = (id: string, i: number) => (i % 2 === 0 ? id : new ObjectId(id));
-  store.insertMany("app", "posts", owners.map((id, i) => ({ owner_id: form(id, i), title: `post ${i}` })));
-  store.insertMany("app", "messages", owners.map((id, i) => ({ meta: { sender: form(id, i + 1) }, senderName: "Ann", text: "t" })));
-}
-
-function addGroups(h: Harness, { live, orphans }: Population): void {
-  const groups: Array<Record<string, unknown>> = [];
-  for (let k = 0; k + 1 < orphans.length; k += 2) groups.push({ kind: "orphans", members: [orphans[k], new ObjectId(orphans[k + 1])] });
-  for (let k = 0; k < orphans.length; k += 3) groups.push({ kind: "shared", members: [orphans[k], live[k]], keep: live[k] });
-  for (let k = 0; k + 1 < live.length; k += 5) groups.push({ kind: "live", members: [live[k], live[k + 1]] });
-  h.emulator.store.insertMany("app", "groups", groups);
-}
-
-const canonical = (doc: unknown) => EJSON.stringify(doc as never, { relaxed: false });
-/** The 24-hex ids a document holds anywhere (as strings or ObjectIds), its own _id aside. */
-const idsIn = (doc: Record<string, unknown>) => canonical({ ...doc, _id: null }).toLowerCase().match(/[0-9a-f]{24}/g) ?? [];
-const mentions = (doc: Record<string, unknown>, ids: Set<string>) => idsIn(doc).some((id) => ids.has(id));
-
-/** Every document that mentions none of `ids`, by _id, canonical: none of them may change. */
-function untouchedBy(h: Harness, ids: Set<string>): Map<string, string> {
-  const docs = new Map<string, string>();
-  for (const c of COLLECTIONS) for (const d of h.emulator.store.documents("app", c)) if (!mentions(d, ids)) docs.set(`${c}:${String(d._id)}`, canonical(d));
-  return docs;
-}
-
-function expectUnchanged(h: Harness, before: Map<string, string>): void {
-  const now = new Map<string, string>();
-  for (const c of COLLECTIONS) for (const d of h.emulator.store.documents("app", c)) now.set(`${c}:${String(d._id)}`, canonical(d));
-  const changed = [...before].filter(([key, doc]) => now.get(key) !== doc).map(([key]) => key);
-  expect(changed).toEqual([]);
-}
-
-function expectAllCleaned(h: Harness, orphans: string[]): void {
-  const gone = new Set(orphans);
-  for (const c of COLLECTIONS) {
-    const left = h.emulator.store.documents("app", c).filter((d) => mentions(d, gone));
-    expect({ collection: c, left: left.length }).toEqual({ collection: c, left: 0 });
-  }
-}
+/** Anonymous users (no password hashing), deleted through the emulator's own state. */
+const seed = (h: Harness, liveCount: number, orphanCount: number): Promise<Population> =>
+  fixtures.seed(
+    h,
+    {
+      create: async (count) => Array.from({ length: count }, () => h.emulator.state.createAnonymousUser().id),
+      remove: async (ids) => ids.forEach((id) => h.emulator.state.deleteUser(id)),
+    },
+    liveCount,
+    orphanCount,
+  );
 
 describe("sweepOrphanedUserData at scale, within its operation budget", () => {
   const BUDGET = 30;
@@ -125,7 +34,7 @@ describe("sweepOrphanedUserData at scale, within its operation budget", () => {
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
     counter = countOperations(h.emulator.faults);
-    population = seed(h, 2000, 200);
+    population = await seed(h, 2000, 200);
     addGroups(h, population);
   });
   afterAll(() => h.emulator.close());
@@ -142,7 +51,7 @@ describe("sweepOrphanedUserData at scale, within its operation budget", () => {
     expect(runs.reduce((n, r) => n + r.orphans, 0)).toBe(200);
     // The list settles many owners a request; no owner needed a request of its own.
     for (const r of runs) expect(r.userChecks).toBe(0);
-    expect(runs.reduce((n, r) => n + r.listRequests, 0)).toBeLessThanOrEqual(Math.ceil(2200 / 50) + runs.length * 3);
+    expect(runs.reduce((n, r) => n + (r.listRequests as number), 0)).toBeLessThanOrEqual(Math.ceil(2200 / 50) + runs.length * 3);
     // A run cut short says how far behind it is.
     for (const r of runs.slice(0, -1)) {
       expect(r.complete).toBe(false);
@@ -181,7 +90,7 @@ describe("sweepOrphanedUserData when the user list answers a page out of id orde
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
     counter = countOperations(h.emulator.faults);
-    population = seed(h, 500, 100);
+    population = await seed(h, 500, 100);
     addGroups(h, population);
   });
   afterAll(() => h.emulator.close());
@@ -210,7 +119,7 @@ describe("sweepOrphanedUserData when users come and go between runs", () => {
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
     counter = countOperations(h.emulator.faults);
-    population = seed(h, 1200, 120);
+    population = await seed(h, 1200, 120);
   });
   afterAll(() => h.emulator.close());
 
@@ -252,7 +161,7 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
     counter = countOperations(h.emulator.faults);
-    population = seed(h, 400, 250);
+    population = await seed(h, 400, 250);
   });
   afterAll(() => h.emulator.close());
 
