@@ -9,7 +9,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { ObjectId } from "bson";
 import { SignJWT, errors, jwtVerify } from "jose";
 import type { Clock } from "../accounts/clock";
-import { hashPassword, verifyPassword } from "../accounts/passwords";
+import { NO_ACCOUNT_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import type { MongoDbService } from "../data/service";
 import type { MongoCollection } from "../data/types";
 import { FLOWERBASE_DEFAULTS, authUserDocument, refreshTokenDocument, type AuthUserDocument, type AuthUserStatus } from "./documents";
@@ -90,8 +90,10 @@ export class FlowerbaseAccounts {
   /** local-userpass login (controller.ts:318-376): by the email as sent, the password, then status confirmed. */
   async login(username: unknown, password: unknown): Promise<{ accessToken: string; refreshToken: string; userId: string }> {
     const user = typeof username === "string" ? ((await this.users.findOne({ email: username })) as AuthUserDocument | null) : null;
-    const matches = user && typeof password === "string" ? await verifyPassword(password, user.password) : false;
-    if (!user || !matches) throw new FlowerbaseAuthError("invalidPassword", "unauthorized");
+    // Flowerbase itself answers an unknown email without hashing, which tells who is registered; the
+    // emulator hashes either way (issue 10: login takes the same work for known and unknown emails).
+    const matches = await verifyPassword(typeof password === "string" ? password : "", user ? user.password : NO_ACCOUNT_HASH);
+    if (!user || !matches || typeof password !== "string") throw new FlowerbaseAuthError("invalidPassword", "unauthorized");
     if (user.status !== "confirmed") throw new FlowerbaseAuthError("notConfirmed", "User not confirmed");
     const now = new Date(this.clock.now());
     const refreshToken = await this.sign({ typ: "refresh" }, user._id.toHexString(), FLOWERBASE_REFRESH_TTL_MS / 1000);

@@ -3,6 +3,7 @@
  * context.app or runningAsSystem, values as environment strings from flowerbase.env, the auth
  * service for system functions only), its token rules, and no Admin API.
  */
+import crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ObjectId } from "bson";
@@ -83,6 +84,24 @@ describe("the flowerbase profile", () => {
     expect(JSON.stringify(stored)).not.toContain(tokens.refresh);
     expect((await call(emulator.url, "DELETE", `${CLIENT}/auth/session`, { token: tokens.refresh })).status).toBe(204);
     expect(await call(emulator.url, "POST", `${CLIENT}/auth/session`, { token: tokens.refresh })).toMatchObject({ status: 401 });
+  });
+
+  it("runs one password hash of the same cost for a known and an unknown email (unlike Flowerbase, which tells them apart)", async () => {
+    const app = emulator.clientAppId;
+    await call(emulator.url, "POST", `${CLIENT}/app/${app}/auth/providers/local-userpass/register`, { body: { email: "known@example.com", password: "password-123" } });
+    const runsOf = async (username: string) => {
+      const scrypt = jest.spyOn(crypto, "scrypt");
+      try {
+        const res = await call(emulator.url, "POST", `${CLIENT}/app/${app}/auth/providers/local-userpass/login`, { body: { username, password: "wrong-password" } });
+        expect(res.status).toBe(401);
+        return scrypt.mock.calls.map((c) => ({ keylen: c[2], options: c[3] }));
+      } finally {
+        scrypt.mockRestore();
+      }
+    };
+    const known = await runsOf("known@example.com");
+    expect(known).toHaveLength(1);
+    expect(await runsOf("nobody@example.com")).toEqual(known);
   });
 
   it("has no Admin API", async () => {
