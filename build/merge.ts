@@ -61,6 +61,13 @@ export class MergeError extends Error {
 export const MANIFEST_FILE = ".app-services-bundle.json";
 
 const ROOT_CONFIG = "root_config.json";
+/** Flowerbase reads no root_config.json, and its apps often have none; it needs this folder at start-up (flowerbase features/rules/utils.ts:5-7). */
+const FLOWERBASE_MARKER = "data_sources/mongodb-atlas";
+
+/** An App Services app as pulled (root_config.json), or a Flowerbase app (its data source folder). */
+function isAppDirectory(dir: string): boolean {
+  return fs.existsSync(path.join(dir, ROOT_CONFIG)) || fs.existsSync(path.join(dir, FLOWERBASE_MARKER));
+}
 const FUNCTIONS_CONFIG = "functions/config.json";
 /** Where the bundle writes, always: none of these may be a symbolic link. */
 /**
@@ -170,9 +177,9 @@ function readTarget(named: string): TargetApp {
     throw new MergeError(`Target app directory ${named} does not exist: pass the directory written by \`appservices pull --local DIR\`.`);
   }
   const dir = fs.realpathSync(named);
-  if (!fs.existsSync(path.join(dir, ROOT_CONFIG))) {
+  if (!isAppDirectory(dir)) {
     throw new MergeError(
-      `${named} is not an App Services app directory (it has no ${ROOT_CONFIG}): pass the directory written by \`appservices pull --local DIR\`.`,
+      `${named} is not an app directory (it has no ${ROOT_CONFIG}, nor the ${FLOWERBASE_MARKER}/ folder a Flowerbase app has): pass the directory written by \`appservices pull --local DIR\`, or your Flowerbase app's folder.`,
     );
   }
   // Before anything is read through them: a linked folder would lead reads and writes elsewhere.

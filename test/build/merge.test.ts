@@ -316,7 +316,16 @@ describe("mergeInto: bad input", () => {
 
   test("a directory that is not an app is refused", () => {
     fs.rmSync(path.join(target, "root_config.json"));
-    expectRefused(() => mergeInto(built, target), "root_config.json", "appservices pull");
+    fs.rmSync(path.join(target, "data_sources"), { recursive: true });
+    expectRefused(() => mergeInto(built, target), "root_config.json", "data_sources/mongodb-atlas", "appservices pull", "Flowerbase");
+  });
+
+  test("a Flowerbase app, which has no root_config.json but its data source folder, is an app", () => {
+    fs.rmSync(path.join(target, "root_config.json"));
+    const report = mergeInto(built, target);
+    expect(report.added).toContain("functions/deleteCurrentUser.js");
+    expect(fs.existsSync(path.join(target, "flowerbase.env"))).toBe(true);
+    expect(fs.existsSync(path.join(target, "root_config.json"))).toBe(false);
   });
 
   test("a missing build is refused with the fix", () => {

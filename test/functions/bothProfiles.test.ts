@@ -153,6 +153,13 @@ describe("Flowerbase specifics", () => {
   const fb = () => h.emulator.flowerbase!;
   const main = FLOWERBASE_DEFAULTS.database;
 
+  it("runs the bundle as installed with --into into a Flowerbase-shaped app, whose own function and trigger stay", async () => {
+    const user = uniqueEmail("app-owner");
+    await h.createUser(user);
+    expect((await callAs(h, await login(h, user), "appHello")).result).toBe("hello from the app");
+    expect(h.emulator.nextTriggerRuns().map((t) => t.trigger).sort()).toEqual(["appNightly", "purgePendingUsers", "sweepOrphanedUserData"]);
+  });
+
   it("a deletion removes the user's refresh tokens, reset requests and custom user data, and only theirs", async () => {
     const email = uniqueEmail("full");
     const id = await h.createUser(email);

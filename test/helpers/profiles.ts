@@ -8,6 +8,7 @@ import { EJSON, ObjectId } from "bson";
 import type { Emulator, EmulatorOptions } from "../../emulator/server";
 import type { Platform } from "../../emulator/runtime/types";
 import { startBuiltApp } from "./builtApp";
+import { flowerbaseAppWithBundle } from "./flowerbaseApp";
 import { CLIENT, call, clientLogin } from "./emulator";
 
 export const PLATFORMS: Platform[] = ["appservices", "flowerbase"];
@@ -35,7 +36,9 @@ export interface ProfileHarness {
 export const PASSWORD = "password-123";
 
 export async function startProfile(platform: Platform, options: Partial<EmulatorOptions> = {}): Promise<ProfileHarness> {
-  const { emulator, lines } = await startBuiltApp({ platform, requireEmailConfirmation: true, ...options });
+  // On Flowerbase: the bundle installed with --into into an app shaped as Flowerbase apps are.
+  const appDir = platform === "flowerbase" ? await flowerbaseAppWithBundle() : undefined;
+  const { emulator, lines } = await startBuiltApp({ platform, requireEmailConfirmation: true, ...(appDir ? { appDir } : {}), ...options });
   const base = { platform, emulator, lines, close: () => emulator.close() };
   const fb = emulator.flowerbase;
   if (!fb) {
