@@ -13,7 +13,7 @@ import type { OperationBudget } from "./operationBudget";
 import type { OwnerPresence, PresenceStats } from "./ownerPresence";
 import { countOwnersAfter, ownerStream } from "./ownerStream";
 import { runsToFinish } from "./progressEstimate";
-import type { ScheduledRun } from "./scheduledRun";
+import type { ScheduledRun, ScheduledRunOutcome } from "./scheduledRun";
 import { storePresence } from "./storePresence";
 import { userPresence } from "./userPresence";
 
@@ -25,19 +25,12 @@ export interface SweepRun extends ScheduledRun {
   config: SharedConfig;
 }
 
-export interface SweepOutcome extends PresenceStats {
+/** `remaining`: owners left, at least. */
+export interface SweepOutcome extends PresenceStats, ScheduledRunOutcome {
   checked: number;
   orphans: number;
   documents: number;
   detached: number;
-  complete: boolean;
-  resumedAfter: string | null;
-  /** Where the next run resumes (null: from the start). */
-  resumeAfter: string | null;
-  operations: number;
-  /** When the run stopped short: owners left (at least), and the runs that takes at this run's pace. */
-  remaining?: number;
-  runsToFinish?: number;
 }
 
 interface Tally {

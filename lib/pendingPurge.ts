@@ -16,18 +16,12 @@ import { messageOf } from "./errors";
 import { logs } from "./logs";
 import { remainingByIdTime, runsToFinish } from "./progressEstimate";
 import { PENDING_PAGE_SIZE, pendingRegistrations, type PendingEntry, type PendingRegistrations } from "./pendingRegistrations";
-import type { ScheduledRun } from "./scheduledRun";
+import type { ScheduledRun, ScheduledRunOutcome } from "./scheduledRun";
 
-export interface PurgeOutcome {
+/** `remaining`: an estimate of the expired registrations left. */
+export interface PurgeOutcome extends ScheduledRunOutcome {
   scanned: number;
   deleted: number;
-  complete: boolean;
-  resumedAfter: string | null;
-  resumeAfter: string | null;
-  operations: number;
-  /** When the run stopped short: an estimate of the expired registrations left, and of the runs they take. */
-  remaining?: number;
-  runsToFinish?: number;
 }
 
 interface Progress {

@@ -26,6 +26,18 @@ const FIXED_OPERATIONS = {
 /** Where the run's users live: the Admin API (App Services) or Flowerbase's user collection. */
 export type RunUsers = { platform: "appservices"; client: AdminApiClient } | { platform: "flowerbase"; store: ScanningUserStore };
 
+/** What every scheduled run reports about its progress, whatever it does. */
+export interface ScheduledRunOutcome {
+  complete: boolean;
+  resumedAfter: string | null;
+  /** Where the next run resumes (null: from the start). */
+  resumeAfter: string | null;
+  operations: number;
+  /** When the run stopped short: what is left (an estimate where it cannot be counted), and the runs that takes at this run's pace. */
+  remaining?: number;
+  runsToFinish?: number;
+}
+
 export interface ScheduledRun {
   budget: OperationBudget;
   users: RunUsers;
