@@ -2,7 +2,8 @@
  * The owners the cleanup plan's collections mention, as one stream of distinct lowercase hex ids in
  * ascending order, read page by page: each rule keeps at most one page of ids in memory, whatever
  * the number of owners. A page is one aggregate per rule: owner ids after the resume point, stored
- * as strings (any letter case) or ObjectIds, through arrays of ids or of subdocuments. Strings and
+ * as lower-case hex strings or ObjectIds (the forms the cleanup matches: cleanupOperations.ts
+ * ownerIdForms), through arrays of ids or of subdocuments. Strings and
  * ObjectIds are paged side by side ($facet), because MongoDB orders them apart (by BSON type); the
  * page is trusted only up to the smaller last id of a full side, and the next page starts there.
  */
@@ -116,23 +117,23 @@ async function readOwnerPage(data: DataSource, rule: CleanupRule, after: string,
 }
 
 /**
- * The first $match only narrows the scan (an index on the owner field serves it): a string greater
- * than the resume point in lower case is greater than it in upper case too, whatever its case.
- * The exact test runs on the lower-cased value. Arrays are unwound one level (an owner field holding
+ * The first $match only narrows the scan (an index on the owner field serves it). Only lower-case
+ * hex strings are listed: the cleanup matches an owner string exactly, so an upper-case one listed
+ * here would be reported orphaned every run and never cleaned. Arrays are unwound one level (an owner field holding
  * ids, or running through an array of subdocuments); deeper nesting is not a supported shape.
  */
 export function ownerPagePipeline(ownerField: string, after: string, limit: number): object[] {
   const afterObjectId = new BSON.ObjectId(after);
   return [
-    { $match: { $or: [{ [ownerField]: { $gt: after.toUpperCase() } }, { [ownerField]: { $gt: afterObjectId } }] } },
+    { $match: { $or: [{ [ownerField]: { $gt: after } }, { [ownerField]: { $gt: afterObjectId } }] } },
     { $project: { _id: 0, owner: `$${ownerField}` } },
     { $unwind: "$owner" },
     {
       $facet: {
         strings: [
           { $match: { owner: { $type: "string" } } },
-          { $project: { owner: { $toLower: "$owner" } } },
-          // Two stages, not one { $gt, $regex }: mingo (the emulator's query engine) drops the $gt when they share an object.
+          // Two stages, not one { $gt, $regex }: EJSON reads an object holding $regex as a legacy
+          // regular expression, and the $gt in it is lost.
           { $match: { owner: { $gt: after } } },
           { $match: { owner: { $regex: HEX_ID } } },
           { $group: { _id: "$owner" } },

@@ -116,6 +116,17 @@ describe("sweepOrphanedUserData", () => {
     expect(JSON.stringify(living.map((id) => [postsOf(id), messagesOf(id)]))).toBe(livingBefore);
   });
 
+  it("does not list an owner stored as an upper-case hex string, which the cleanup cannot match (it would be reported orphaned every run)", async () => {
+    const upperCaseOwner = "6B0B00000000000000000abc".toUpperCase();
+    await runAsSystem(h, "sweepOrphanedUserData"); // settles the other orphans, if the test above did not run
+    h.emulator.store.insertMany("app", "posts", [{ owner_id: upperCaseOwner, n: 1 }]);
+    for (let run = 0; run < 2; run++) {
+      const { result, error } = await runAsSystem(h, "sweepOrphanedUserData");
+      expect(error).toBeUndefined();
+      expect(result).toMatchObject({ complete: true, checked: 60, orphans: 0 });
+    }
+  });
+
   it("refuses to run with an operation budget too small for one step of the plan, naming the value, before touching anything", async () => {
     const nested = ["a", "b", "c", "d"].map((c) => ({ database: "app", collection: c, ownerField: "x.y.z", action: "anonymize", unset: ["note"] }));
     h.emulator.runtime.setValue("userDataCleanup", nested);
