@@ -63,8 +63,17 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
 
     async deleteUser(userId) {
       const id = objectId(userId);
-      // The email keys the user's reset requests (local-userpass/controller.ts:104-107), so read it before the account goes.
+      // The email keys the user's reset requests (local-userpass/controller.ts:104-107), so read it while the account exists.
       const user = await users.findOne({ _id: id }, { email: 1 });
+      const email = user && typeof user.email === "string" ? user.email : undefined;
+      // Flowerbase's deleteUser leaves these in place (handleUserDeletion.ts:52): refresh tokens by userId (local-userpass/controller.ts:361-367),
+      // reset requests by email (controller.ts:104-107; they also expire by TTL, controller.ts:73-74), custom data by user_id_field (constants.ts:16-21).
+      // They go before the account: if one fails, the account (and its email) is still there, and calling again redoes all of it.
+      await Promise.all([
+        refreshTokens.deleteMany({ userId: id }),
+        email ? resetRequests.deleteMany({ email }) : Promise.resolve(undefined),
+        customData.deleteMany({ [location.customData.userIdField]: userId }),
+      ]);
       // Deletes by _id whatever the status, needs run_as_system (shared/handleUserDeletion.ts:26-52).
       const result = await auth.emailPasswordAuth.deleteUser({ id: userId });
       const deleted = !!result && typeof result.deletedCount === "number" && result.deletedCount > 0;
@@ -73,14 +82,6 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
           `Flowerbase's auth service deleted no user ${userId}, though ${where} holds it: userStoreDatabase/userStoreCollection must name Flowerbase's own auth database and auth_collection.`,
         );
       }
-      // deleteUser leaves these in place (handleUserDeletion.ts:52): refresh tokens by userId (local-userpass/controller.ts:361-367),
-      // reset requests by email (controller.ts:104-107; they also expire by TTL, controller.ts:73-74), custom data by user_id_field (constants.ts:16-21).
-      const email = user && typeof user.email === "string" ? user.email : undefined;
-      await Promise.all([
-        refreshTokens.deleteMany({ userId: id }),
-        email ? resetRequests.deleteMany({ email }) : Promise.resolve(undefined),
-        customData.deleteMany({ [location.customData.userIdField]: userId }),
-      ]);
       return deleted ? "deleted" : "alreadyGone";
     },
 

@@ -180,6 +180,35 @@ describe("Flowerbase specifics", () => {
     expect(count(FLOWERBASE_DEFAULTS.customDataCollection, "id", keepId)).toBe(1);
   });
 
+  describe("a failure at each of the deletion's data calls keeps the account, and one more call completes", () => {
+    const cases: Array<[string, string]> = [
+      ["the refresh tokens", FLOWERBASE_DEFAULTS.refreshTokensCollection],
+      ["the reset requests", FLOWERBASE_DEFAULTS.resetPasswordCollection],
+      ["the custom user data", FLOWERBASE_DEFAULTS.customDataCollection],
+    ];
+    it.each(cases)("%s", async (_step, collection) => {
+      const email = uniqueEmail("retry");
+      const id = await h.createUser(email);
+      const tokens = await login(h, email);
+      h.emulator.store.insertMany(main, FLOWERBASE_DEFAULTS.resetPasswordCollection, [resetRequestDocument(email, "t-retry", "i-retry", new Date())]);
+      h.emulator.store.insertMany(main, FLOWERBASE_DEFAULTS.customDataCollection, [customDataDocument(id, { nickname: "r" })]);
+      const count = (name: string, field: string, value: string) => h.emulator.store.documents(main, name).filter((d) => String(d[field]) === value).length;
+
+      h.emulator.faults.inject({ match: `data:deleteMany:${main}.${collection}`, kind: "status500" });
+      const failed = await callAs(h, tokens, "deleteCurrentUser");
+      expect(failed.error).toMatch(/stopped at step "deleteAccount"/);
+      expect(await h.userExists(id)).toBe(true);
+
+      const retry = await callAs(h, tokens, "deleteCurrentUser");
+      expect(retry.error).toBeUndefined();
+      expect(retry.result).toMatchObject({ account: "deleted" });
+      expect(await h.userExists(id)).toBe(false);
+      expect(count(FLOWERBASE_DEFAULTS.refreshTokensCollection, "userId", id)).toBe(0);
+      expect(count(FLOWERBASE_DEFAULTS.resetPasswordCollection, "email", email)).toBe(0);
+      expect(count(FLOWERBASE_DEFAULTS.customDataCollection, "id", id)).toBe(0);
+    });
+  });
+
   it("context.user is Flowerbase's flattened access token (typ, id, sub, data, _id as an ObjectId), with no type", async () => {
     const email = uniqueEmail("shape");
     const id = await h.createUser(email);
