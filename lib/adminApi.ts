@@ -86,8 +86,8 @@ export interface AdminApiClient {
 export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConfig, session: AdminSession): AdminApiClient {
   const { accessToken, refreshToken } = session;
   const appUrl = `${config.baseUrl}/groups/${encodeURIComponent(config.groupId)}/apps/${encodeURIComponent(config.appId)}`;
-  const call = (operation: string, method: "get" | "put" | "delete", path: string, ok: number[]) =>
-    adminRequest(http, { operation, method, url: `${appUrl}${path}`, token: accessToken, ok });
+  const call = (operation: string, method: "get" | "put" | "delete", path: string, ok: number[], listBody = false) =>
+    adminRequest(http, { operation, method, url: `${appUrl}${path}`, token: accessToken, ok, listBody });
   const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
   const page = (after?: string) => (after ? `?after=${encodeURIComponent(after)}` : "");
 
@@ -121,11 +121,13 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
     },
     async getUser(userId) {
       const { status, json } = await call("adminGetUser", "get", userPath(userId), [200, 404]);
-      return status === 404 ? undefined : (json as AdminUser);
+      if (status === 404) return undefined;
+      // Any 200 is a live user, whatever its body: taking an empty body for "gone" would clean a live user's data.
+      return typeof json === "object" && json !== null ? (json as AdminUser) : { _id: userId };
     },
     async listUsers(after) {
-      const { json } = await call("adminListUsers", "get", `/users${page(after)}`, [200]);
-      return Array.isArray(json) ? (json as AdminUser[]) : [];
+      const { json } = await call("adminListUsers", "get", `/users${page(after)}`, [200], true);
+      return json as AdminUser[];
     },
     async deleteUser(userId) {
       const { status } = await call("adminDeleteUser", "delete", userPath(userId), [204, 404]);
@@ -141,8 +143,8 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
       await call("adminUserLogout", "put", `${userPath(userId)}/logout`, [204]);
     },
     async listPendingUsers(after) {
-      const { json } = await call("adminListPendingUsers", "get", `/user_registrations/pending_users${page(after)}`, [200]);
-      return Array.isArray(json) ? (json as PendingUser[]) : [];
+      const { json } = await call("adminListPendingUsers", "get", `/user_registrations/pending_users${page(after)}`, [200], true);
+      return json as PendingUser[];
     },
     async deletePendingUser(email) {
       const { status } = await call("adminDeletePendingEmailPasswordUser", "delete", `/user_registrations/by_email/${encodeURIComponent(email)}`, [204, 404]);

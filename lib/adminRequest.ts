@@ -16,6 +16,11 @@ export interface AdminRequest {
   body?: unknown;
   /** Statuses that count as success; anything else throws an AdminApiError. */
   ok: number[];
+  /**
+   * A 200 must carry a JSON array (a page of a list): anything else throws an AdminApiError. An
+   * empty page read from a body that is not a list would make every later owner look deleted.
+   */
+  listBody?: boolean;
 }
 
 export interface AdminResponse {
@@ -46,6 +51,11 @@ export async function adminRequest(http: AppServicesHttp, request: AdminRequest)
     throw failure(request, response.statusCode, {
       apiError: typeof body.error === "string" ? body.error : undefined,
       apiErrorCode: typeof body.error_code === "string" ? body.error_code : undefined,
+    });
+  }
+  if (request.listBody && response.statusCode === 200 && !Array.isArray(json)) {
+    throw failure(request, response.statusCode, {
+      apiError: "the answer is not a list; check that the value adminApiBaseUrl points at the App Services Admin API (…/api/admin/v3.0)",
     });
   }
   return { status: response.statusCode, json };

@@ -122,6 +122,27 @@ describe("the Admin API client", () => {
     await expect(wrongApp.assertAppExists()).rejects.toMatchObject({ name: "ConfigError" });
   });
 
+  it("throws on a 200 whose body is not a list (an empty page would make every later owner look deleted), and takes any 200 from getUser for a live user", async () => {
+    // A server on 127.0.0.1 answering 200 with a non-list for the user list, and 200 with no body for one user.
+    const server: Server = createServer((req, res) => {
+      if (/\/users\/[0-9a-f]{24}$/.test(req.url ?? "")) res.writeHead(200).end();
+      else res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ users: [] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const client = createAdminApiClient(http, { ...config, baseUrl: `http://127.0.0.1:${port}` }, { accessToken: "test-access", refreshToken: "" });
+      const error = await rejection(client.listUsers());
+      expect(isAdminApiError(error)).toBe(true);
+      expect(error).toMatchObject({ operation: "adminListUsers", status: 200 });
+      expect(error.message).toMatch(/adminListUsers \(GET .*\) failed with status 200: the answer is not a list; check that the value adminApiBaseUrl/);
+      await expect(client.listPendingUsers()).rejects.toMatchObject({ name: "AdminApiError", operation: "adminListPendingUsers" });
+      expect(await client.getUser("65f0c0de0000000000000fff")).toMatchObject({ _id: "65f0c0de0000000000000fff" });
+    } finally {
+      server.close();
+    }
+  });
+
   it("names operation, method, URL and status on failure", async () => {
     const client = await connectAdminApi(http, config);
     h.emulator.faults.inject({ match: "adminEnableUser", kind: "status500" });
