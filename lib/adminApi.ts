@@ -91,10 +91,6 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
   const userPath = (userId: string) => `/users/${encodeURIComponent(userId)}`;
   const page = (after?: string) => (after ? `?after=${encodeURIComponent(after)}` : "");
 
-  /**
-   * A 404 on a delete means either "already gone" (a retry: success) or "wrong group/app id".
-   * Only the app lookup tells them apart, so a misconfigured id can never pass as a deletion.
-   */
   // Once confirmed in a session the app is not asked about again: a scheduled run that checked it
   // first then spends no request on a 404 ("already gone") of each delete.
   let appConfirmed = false;
@@ -108,9 +104,21 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
     }
     appConfirmed = true;
   }
-  async function notFoundMeansGone(): Promise<DeleteOutcome> {
-    await assertAppExists();
-    return "alreadyGone";
+
+  /**
+   * Every request about one user or registration. A 404 means "no such user" only once the app is
+   * known to exist (a wrong group or app id answers 404 too), so a misconfigured id never passes for
+   * a missing user: `undefined` where "no such user" is an answer (get, delete), else the 404 error.
+   */
+  async function userCall(operation: string, method: "get" | "put" | "delete", path: string, ok: number[], notFoundIsAnswer: boolean) {
+    try {
+      return await call(operation, method, path, ok);
+    } catch (error) {
+      if (!isAdminApiError(error) || error.status !== 404) throw error;
+      await assertAppExists();
+      if (notFoundIsAnswer) return undefined;
+      throw error;
+    }
   }
 
   return {
@@ -120,8 +128,9 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
       await adminRequest(http, { operation: "adminDeleteSession", method: "delete", url: `${config.baseUrl}/auth/session`, token: refreshToken, ok: [204] });
     },
     async getUser(userId) {
-      const { status, json } = await call("adminGetUser", "get", userPath(userId), [200, 404]);
-      if (status === 404) return undefined;
+      const found = await userCall("adminGetUser", "get", userPath(userId), [200], true);
+      if (!found) return undefined;
+      const json = found.json;
       // Any 200 is a live user, whatever its body: taking an empty body for "gone" would clean a live user's data.
       return typeof json === "object" && json !== null ? (json as AdminUser) : { _id: userId };
     },
@@ -130,25 +139,24 @@ export function createAdminApiClient(http: AppServicesHttp, config: AdminApiConf
       return json as AdminUser[];
     },
     async deleteUser(userId) {
-      const { status } = await call("adminDeleteUser", "delete", userPath(userId), [204, 404]);
-      return status === 404 ? notFoundMeansGone() : "deleted";
+      return (await userCall("adminDeleteUser", "delete", userPath(userId), [204], true)) ? "deleted" : "alreadyGone";
     },
     async disableUser(userId) {
-      await call("adminDisableUser", "put", `${userPath(userId)}/disable`, [204]);
+      await userCall("adminDisableUser", "put", `${userPath(userId)}/disable`, [204], false);
     },
     async enableUser(userId) {
-      await call("adminEnableUser", "put", `${userPath(userId)}/enable`, [204]);
+      await userCall("adminEnableUser", "put", `${userPath(userId)}/enable`, [204], false);
     },
     async logoutUser(userId) {
-      await call("adminUserLogout", "put", `${userPath(userId)}/logout`, [204]);
+      await userCall("adminUserLogout", "put", `${userPath(userId)}/logout`, [204], false);
     },
     async listPendingUsers(after) {
       const { json } = await call("adminListPendingUsers", "get", `/user_registrations/pending_users${page(after)}`, [200], true);
       return json as PendingUser[];
     },
     async deletePendingUser(email) {
-      const { status } = await call("adminDeletePendingEmailPasswordUser", "delete", `/user_registrations/by_email/${encodeURIComponent(email)}`, [204, 404]);
-      return status === 404 ? notFoundMeansGone() : "deleted";
+      const deleted = await userCall("adminDeletePendingEmailPasswordUser", "delete", `/user_registrations/by_email/${encodeURIComponent(email)}`, [204], true);
+      return deleted ? "deleted" : "alreadyGone";
     },
   };
 }

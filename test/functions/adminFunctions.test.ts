@@ -92,4 +92,15 @@ describe("admin functions", () => {
     const { error } = await callFunction(h.emulator, "disableUser", userOf(admin), ["65f0c0de0000000000000fff"]);
     expect(error?.message).toMatch(/adminDisableUser .* failed with status 404/);
   });
+
+  it.each(["disableUser", "enableUser", "logoutUser"])("%s with a wrong adminApiAppId is a configuration error, not a missing user", async (fn) => {
+    const target = await createUser(h.emulator);
+    h.emulator.runtime.setValue("adminApiAppId", "65f0c0de0000000000000eee");
+    try {
+      const { error } = await callFunction(h.emulator, fn, userOf(admin), [target]);
+      expect(error?.message).toMatch(/no app 65f0c0de0000000000000eee .* check the values adminApiGroupId and adminApiAppId/);
+    } finally {
+      h.emulator.runtime.setValue("adminApiAppId", undefined);
+    }
+  });
 });
