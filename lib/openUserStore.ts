@@ -1,6 +1,5 @@
 /** The user store the platform calls for (lib/platform.ts decides which). */
 import { appServicesUserStore } from "./appServicesUserStore";
-import { ConfigError } from "./errors";
 import { flowerbaseUserStore } from "./flowerbaseUserStore";
 import type { PlatformConfig } from "./platform";
 import type { ScanningUserStore, UserStore } from "./userStore";
@@ -17,9 +16,6 @@ export function openUserStore(fn: string, platform: PlatformConfig): UserStore {
  * (lib/operationBudget.ts), so every data call of the store counts against the run's budget.
  */
 export function openFlowerbaseStore(platform: Extract<PlatformConfig, { platform: "flowerbase" }>, services: Services = context.services): ScanningUserStore {
-  // Asked of the runtime's own services: a counted service answers for any name.
-  if (!context.services.get(platform.config.dataSourceName)) {
-    throw new ConfigError(`There is no service "${platform.config.dataSourceName}" (value "dataSourceName"): Flowerbase's MongoDB service is "mongodb-atlas". Nothing was changed.`);
-  }
+  // readPlatformConfig has checked that the data source exists.
   return flowerbaseUserStore(services.get(platform.config.dataSourceName), platform.auth, platform.config.userStore);
 }

@@ -29,9 +29,29 @@ export type PlatformConfig =
 export function readPlatformConfig(ctx: PlatformContext): PlatformConfig {
   const platform = detectPlatform(ctx);
   if (platform === "appservices") {
-    return { platform, config: readConfig(ctx.values, ctx.app as { id?: string; projectId?: string }) };
+    const config = readConfig(ctx.values, ctx.app as { id?: string; projectId?: string });
+    assertDataSourceExists(ctx, config.dataSourceName, 'the name of the app\'s linked data source (its folder under data_sources/; "mongodb-atlas" unless renamed)');
+    return { platform, config };
   }
-  return { platform, config: readFlowerbaseConfig(ctx.values), auth: flowerbaseAuth(ctx) as FlowerbaseAuthService };
+  const config = readFlowerbaseConfig(ctx.values);
+  assertDataSourceExists(ctx, config.dataSourceName, 'Flowerbase\'s MongoDB service, "mongodb-atlas"');
+  return { platform, config, auth: flowerbaseAuth(ctx) as FlowerbaseAuthService };
+}
+
+/**
+ * Every data call starts with services.get(dataSourceName).db(): with a wrong name that fails only
+ * after the Admin API login, as an unreadable "undefined" wrapped as a cleanup failure.
+ */
+function assertDataSourceExists(ctx: PlatformContext, name: string, rightName: string): void {
+  let service: unknown;
+  try {
+    service = ctx.services.get(name);
+  } catch (error) {
+    service = undefined;
+  }
+  if (!service) {
+    throw new ConfigError(`There is no data source "${name}" (value "${VALUE_NAMES.dataSource}"): set it to ${rightName}. Nothing was changed.`);
+  }
 }
 
 export function detectPlatform(ctx: PlatformContext): Platform {

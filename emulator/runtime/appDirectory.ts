@@ -20,6 +20,8 @@ export interface LoadedApp {
   functions: Map<string, { config: FunctionConfig; source: string }>;
   values: Record<string, unknown>;
   triggers: TriggerDefinition[];
+  /** The linked data sources' names (the app directory's data_sources/<name>/), served besides "mongodb-atlas". */
+  dataSources?: string[];
 }
 
 export class AppDirectoryError extends Error {
@@ -57,7 +59,14 @@ export function loadAppDirectory(dir: string, options: LoadOptions): LoadedApp {
     functions,
     values: options.platform === "flowerbase" ? environmentValues(dir, options.valueOverrides) : { ...readValues(dir, options.secrets), ...options.valueOverrides },
     triggers: readTriggers(dir),
+    dataSources: readDataSourceNames(dir),
   };
+}
+
+function readDataSourceNames(dir: string): string[] {
+  const sources = join(dir, "data_sources");
+  if (!existsSync(sources)) return [];
+  return readdirSync(sources, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
 }
 
 function readValues(dir: string, secrets: Record<string, string>): Record<string, unknown> {

@@ -109,6 +109,7 @@ export class FunctionRuntime {
       appInfo: this.options.appInfo,
       platform: this.options.platform ?? "appservices",
       flowerbaseAuth: this.options.flowerbaseAuth,
+      dataSources: this.options.app.dataSources,
     };
     return this.workerApp;
   }

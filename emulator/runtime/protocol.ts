@@ -14,6 +14,8 @@ export interface WorkerApp {
   platform: Platform;
   /** The flowerbase profile: where the auth service deletes users. */
   flowerbaseAuth?: FlowerbaseAuthConfig;
+  /** The linked data sources' names (the app directory's data_sources/<name>/), served besides "mongodb-atlas". */
+  dataSources?: string[];
 }
 
 /** One data-service call, described in the worker and run on the main thread. */

@@ -14,13 +14,14 @@ import { SYSTEM_USER, type RuntimeUser } from "../../emulator/runtime/types";
 
 const USER: RuntimeUser = { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] };
 
-function runtimeWith(sources: Record<string, string>, options: { values?: Record<string, unknown>; timeoutMs?: number; private?: string[]; system?: string[] } = {}) {
+function runtimeWith(sources: Record<string, string>, options: { values?: Record<string, unknown>; timeoutMs?: number; private?: string[]; system?: string[]; dataSources?: string[] } = {}) {
   const store = new DocumentStore();
   const app: LoadedApp = {
     dir: "(memory)",
     name: "runtime-test",
     values: options.values ?? {},
     triggers: [],
+    dataSources: options.dataSources,
     functions: new Map(
       Object.entries(sources).map(([name, source]) => [
         name,
@@ -116,11 +117,12 @@ describe("the function runtime", () => {
     expect(await runtime.call("publicEntry", [], USER, "client")).toEqual({ doubled: 42, caller: USER.id });
   });
 
-  it("serves the data source named by the bundle's dataSourceName value, and undefined for any other name (as documented)", async () => {
+  it("serves the app's data sources (data_sources/<name>/, and mongodb-atlas), never the name a value claims, and undefined for any other name (as documented)", async () => {
     const source = `exports = function (name) { var service = context.services.get(name); return service === undefined ? "undefined" : service.db("app").collection("c").count({}); };`;
-    const { runtime } = runtimeWith({ count: source }, { values: { dataSourceName: "my-cluster" } });
+    const { runtime } = runtimeWith({ count: source }, { values: { dataSourceName: "nope" }, dataSources: ["my-cluster"] });
     await expect(runtime.call("count", ["my-cluster"], USER, "client")).resolves.toBe(0);
-    await expect(runtime.call("count", ["mongodb-atlas"], USER, "client")).resolves.toBe("undefined");
+    await expect(runtime.call("count", ["mongodb-atlas"], USER, "client")).resolves.toBe(0);
+    await expect(runtime.call("count", ["nope"], USER, "client")).resolves.toBe("undefined");
   });
 
   it("carries what EJSON would silently change to the data service, which refuses it: an undefined filter value, a function, a cycle", async () => {

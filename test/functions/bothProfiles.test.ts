@@ -267,6 +267,11 @@ describe.each(PLATFORMS)("configuration errors on %s touch nothing", (platform) 
     h.emulator.runtime.setValue("runtime", undefined);
   });
 
+  it("a dataSourceName naming no data source", async () => {
+    await expectNothingTouched(() => h.emulator.runtime.setValue("dataSourceName", "nope"), /There is no data source "nope" \(value "dataSourceName"\): set it to .*"mongodb-atlas"/);
+    h.emulator.runtime.setValue("dataSourceName", undefined);
+  });
+
   if (platform === "flowerbase") {
     it("a JSON-valued environment variable that is not JSON", async () => {
       await expectNothingTouched(() => h.emulator.runtime.setValue("userDataCleanup", '[{"database":"demo"'), /Environment variable "userDataCleanup" is not valid JSON/);

@@ -9,9 +9,10 @@ import { isConfigError } from "../../lib/errors";
 
 const APP = { id: "6500000000000000000000aa", projectId: "6500000000000000000000bb" };
 const AUTH = { emailPasswordAuth: { deleteUser: async () => ({ deletedCount: 1 }) } };
+const DATA = { db: () => ({}) };
 const valuesOf = (map: Record<string, unknown>) => ({ get: (name: string) => map[name] });
-const appServices = (values: Record<string, unknown> = {}): PlatformContext => ({ app: APP, values: valuesOf(values), services: { get: () => undefined } });
-const flowerbase = (values: Record<string, unknown> = {}): PlatformContext => ({ values: valuesOf(values), services: { get: (name: string) => (name === "auth" ? AUTH : undefined) } });
+const appServices = (values: Record<string, unknown> = {}): PlatformContext => ({ app: APP, values: valuesOf(values), services: { get: (name: string) => (name === "mongodb-atlas" ? DATA : undefined) } });
+const flowerbase = (values: Record<string, unknown> = {}): PlatformContext => ({ values: valuesOf(values), services: { get: (name: string) => (name === "auth" ? AUTH : name === "mongodb-atlas" ? DATA : undefined) } });
 const ENV = { userDataCleanup: "[]", userStoreDatabase: "main" };
 
 function configErrorOf(action: () => unknown): string {

@@ -11,8 +11,9 @@ import { flowerbaseContext } from "./flowerbaseContext";
 
 export function buildContext(execution: Execution, app: ContextApp, user: ContextUser, asSystem: boolean) {
   if (app.platform === "flowerbase") return flowerbaseContext(execution, app, user, asSystem, countedHttp(execution));
-  // The bundle's own value names the linked data source; App Services' default otherwise.
-  const dataSourceName = typeof app.values.dataSourceName === "string" ? app.values.dataSourceName : "mongodb-atlas";
+  // The linked data sources the app directory declares, and App Services' default name: never what
+  // the bundle's dataSourceName value says, so a wrong value fails here as it would on App Services.
+  const dataSources = ["mongodb-atlas", ...(app.dataSources ?? [])];
   return {
     // "References to context.user always resolve to the authenticated user that called a function
     // if there was one, even if the function runs as a system function"; with no such caller
@@ -27,7 +28,7 @@ export function buildContext(execution: Execution, app: ContextApp, user: Contex
     services: {
       // "Gets a service client for the specified service or undefined if no such service exists"
       // (docs-app-services source/functions/context.txt, context.services.get()).
-      get: (serviceName: string) => (serviceName === dataSourceName ? dataService(execution) : undefined),
+      get: (serviceName: string) => (dataSources.indexOf(serviceName) >= 0 ? dataService(execution) : undefined),
     },
     functions: { execute: (name: string, ...args: unknown[]) => execution.execute(name, args, asSystem) },
     // "true if the function is running as a system user and false otherwise"

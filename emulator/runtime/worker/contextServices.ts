@@ -13,6 +13,8 @@ export interface ContextApp {
   appInfo: RuntimeAppInfo;
   platform: Platform;
   flowerbaseAuth?: FlowerbaseAuthConfig;
+  /** The linked data sources' names (the app directory's data_sources/<name>/), served besides "mongodb-atlas". */
+  dataSources?: string[];
 }
 
 export function dataService(execution: Execution) {

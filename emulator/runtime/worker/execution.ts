@@ -26,6 +26,8 @@ export interface WorkerAppState {
   appInfo: RuntimeAppInfo;
   platform: Platform;
   flowerbaseAuth?: FlowerbaseAuthConfig;
+  /** The linked data sources' names (the app directory's data_sources/<name>/), served besides "mongodb-atlas". */
+  dataSources?: string[];
   scripts: Map<string, vm.Script>;
 }
 
