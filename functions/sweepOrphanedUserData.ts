@@ -8,7 +8,7 @@
  */
 import { planOperationCount } from "../lib/cleanup";
 import { defineFunction } from "../lib/functionMeta";
-import { sweepOrphans } from "../lib/orphanSweep";
+import { sweepOrphans, type SweepOutcome } from "../lib/orphanSweep";
 import { readPlatformConfig } from "../lib/platform";
 import { scheduledRun } from "../lib/scheduledRun";
 
@@ -19,7 +19,10 @@ export const meta = defineFunction({ private: true, runAsSystem: true, disableAr
 export default async function sweepOrphanedUserData() {
   const platform = readPlatformConfig(context);
   const config = platform.config;
-  if (config.cleanupRules.length === 0) return { checked: 0, orphans: 0, documents: 0, detached: 0, complete: true, resumedAfter: null };
+  if (config.cleanupRules.length === 0) {
+    const nothingToSweep: SweepOutcome = { checked: 0, orphans: 0, documents: 0, detached: 0, complete: true, resumedAfter: null, resumeAfter: null, operations: 0 };
+    return nothingToSweep;
+  }
   // The first step: one owner page per rule, one user list request (or lookup), one batch cleanup.
   const plan = { extraReserve: config.cleanupRules.length, firstStep: config.cleanupRules.length + 1 + planOperationCount(config.cleanupRules) };
   return scheduledRun(FN, platform, plan, (run) => sweepOrphans({ ...run, fn: FN, config }));

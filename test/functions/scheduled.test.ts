@@ -127,6 +127,17 @@ describe("sweepOrphanedUserData", () => {
     }
   });
 
+  it("with an empty cleanup plan, returns the whole outcome shape of a complete run", async () => {
+    h.emulator.runtime.setValue("userDataCleanup", []);
+    try {
+      const { result, error } = await runAsSystem(h, "sweepOrphanedUserData");
+      expect(error).toBeUndefined();
+      expect(result).toEqual({ checked: 0, orphans: 0, documents: 0, detached: 0, complete: true, resumedAfter: null, resumeAfter: null, operations: 0 });
+    } finally {
+      h.emulator.runtime.setValue("userDataCleanup", PLAN);
+    }
+  });
+
   it("refuses to run with an operation budget too small for one step of the plan, naming the value, before touching anything", async () => {
     const nested = ["a", "b", "c", "d"].map((c) => ({ database: "app", collection: c, ownerField: "x.y.z", action: "anonymize", unset: ["note"] }));
     h.emulator.runtime.setValue("userDataCleanup", nested);
