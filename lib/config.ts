@@ -5,7 +5,7 @@
 import { isObjectIdHex } from "./ids";
 import { parseCleanupPlan, isPlainObject, typeName, type CleanupRule } from "./cleanupPlan";
 import { ConfigError } from "./errors";
-import { LIMITS } from "../emulator/runtime/rules";
+import { LIMITS } from "./limits";
 
 export const DEFAULT_ADMIN_API_BASE_URL = "https://services.cloud.mongodb.com/api/admin/v3.0";
 

@@ -12,6 +12,8 @@
  * the ES2015 compatibility table, so a row marked No names the members ES2015 added.
  */
 
+import { LIMITS } from "../../lib/limits";
+
 export const DOC_JS_SUPPORT = "docs-app-services source/functions/javascript-support.txt";
 export const DOC_CONSTRAINTS = "docs-app-services source/functions.txt, Constraints";
 
@@ -135,19 +137,9 @@ export const FORBIDDEN_MEMBERS: readonly ForbiddenMember[] = [
   }),
 ];
 
-/** The platform's limits on one execution ("Constraints" in source/functions.txt). */
-export const LIMITS = {
-  /** "Functions are capped at 300 seconds of runtime per request". */
-  timeLimitMs: 300_000,
-  /** "Functions are limited to 1000 async operations": a total per execution, the strictest reading. */
-  asyncOperations: 1000,
-  /** "Incoming requests are limited to a maximum size of 18 MB" (all arguments together). */
-  requestBytes: 18 * 1024 * 1024,
-  /** "Functions may use up to 350MB of memory at any time." */
-  memoryBytes: 350 * 1024 * 1024,
-  /** "A Function may open a maximum of 25 sockets using the net built-in module." */
-  sockets: 25,
-} as const;
+// The limits live in lib/limits.ts, free of side effects, so a function bundle that needs them
+// (lib/config.ts) does not carry the tables above.
+export { LIMITS };
 
 export const LIMIT_SOURCES: Record<keyof typeof LIMITS, RuleSource> = {
   timeLimitMs: { doc: DOC_CONSTRAINTS, says: "Functions are capped at 300 seconds of runtime per request" },

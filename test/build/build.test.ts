@@ -68,6 +68,14 @@ describe("the project's build", () => {
     }
   });
 
+  it("leaves the emulator's table of forbidden members out of every function file (lib/ takes the limits from lib/limits.ts)", () => {
+    for (const fn of result.functions) {
+      const code = readFileSync(fn.file, "utf8");
+      expect(code).not.toContain("Math methods");
+      expect(code).not.toContain("no-math-es2015");
+    }
+  });
+
   it("gives files that load in a context without module, require, process or fetch", () => {
     const code = readFileSync(join(result.outDir, "functions", "deleteCurrentUser.js"), "utf8");
     const sandbox = vm.createContext({ exports: undefined });
