@@ -4,7 +4,7 @@
  * and values/ and secrets are never read. Settings that are not strings arrive as JSON text (the
  * build writes them so in flowerbase.env) and are parsed here, once, before anything is touched.
  */
-import { VALUE_NAMES, optionalValue, parseCollectionRef, readSharedConfig, throwIfProblems, type SharedConfig, type Values } from "./config";
+import { DEFAULT_OPERATION_BUDGET, VALUE_NAMES, optionalValue, parseCollectionRef, readSharedConfig, throwIfProblems, type SharedConfig, type Values } from "./config";
 
 /** Where Flowerbase keeps its users, and the custom user data it keys by the user id. */
 export interface UserStoreLocation {
@@ -77,14 +77,23 @@ function exampleOf(name: string): string {
     case VALUE_NAMES.admins:
       return `${name}=["64b7f0c2a1b2c3d4e5f60718"]`;
     case VALUE_NAMES.audit:
+      return `${name}={"database":"app","collection":"deletions"}`;
     case VALUE_NAMES.jobState:
-      return `${name}={"database":"app","collection":"audit"}`;
+      return `${name}={"database":"accountDeletion","collection":"jobState"}`;
     case VALUE_NAMES.customUserData:
       return `${name}={"database":"main","collection":"users","userIdField":"id"}`;
     case VALUE_NAMES.allowServerUsers:
       return `${name}=false`;
-    default:
+    case VALUE_NAMES.pendingMaxAge:
       return `${name}=7`;
+    case VALUE_NAMES.concurrency:
+      return `${name}=10`;
+    case VALUE_NAMES.runBudget:
+      return `${name}=240`;
+    case VALUE_NAMES.operationBudget:
+      return `${name}=${DEFAULT_OPERATION_BUDGET}`;
+    default:
+      return `${name}=<JSON>`;
   }
 }
 

@@ -4,7 +4,8 @@
  * is decided; environment strings are parsed, a bad one named; userDataCleanup must be set.
  */
 import { detectPlatform, readPlatformConfig, type PlatformContext } from "../../lib/platform";
-import { readFlowerbaseConfig } from "../../lib/flowerbaseConfig";
+import { isJsonValued, readFlowerbaseConfig } from "../../lib/flowerbaseConfig";
+import { VALUE_NAMES } from "../../lib/config";
 import { isConfigError } from "../../lib/errors";
 
 const APP = { id: "6500000000000000000000aa", projectId: "6500000000000000000000bb" };
@@ -71,6 +72,19 @@ describe("readFlowerbaseConfig (environment strings)", () => {
     const message = configErrorOf(() => readFlowerbaseConfig(valuesOf({ ...ENV, accountAdmins: "[6500000000000000000000cc" })));
     expect(message).toMatch(/Environment variable "accountAdmins" is not valid JSON: write it as JSON text on one line, e\.g\. accountAdmins=\["64b7f0c2a1b2c3d4e5f60718"\]/);
     expect(message).not.toContain("6500000000000000000000cc");
+  });
+
+  it("suggests, for every JSON-valued variable, an example that is itself accepted", () => {
+    const examples: Record<string, string> = {};
+    for (const name of Object.values(VALUE_NAMES).filter(isJsonValued)) {
+      const message = configErrorOf(() => readFlowerbaseConfig(valuesOf({ ...ENV, [name]: "{" })));
+      const suggested = message.match(new RegExp(`e\\.g\\. .*${name}=(.+?)\\.(?: |$)`));
+      expect(suggested).not.toBeNull();
+      examples[name] = suggested![1];
+      expect(() => readFlowerbaseConfig(valuesOf({ ...ENV, [name]: examples[name] }))).not.toThrow();
+    }
+    // Run state and audit records apart: an example must not send both to one collection.
+    expect(JSON.parse(examples.jobStateCollection)).not.toEqual(JSON.parse(examples.deletionAuditCollection));
   });
 
   it("an unset userDataCleanup is a configuration error, never a silent empty plan; [] means none", () => {
