@@ -67,9 +67,9 @@ function parseRule(entry: unknown): CleanupRule | string {
   if (unknown.length) {
     return `unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")}${action === "delete" ? ' for action "delete"' : ""}; allowed: ${allowed.join(", ")}.`;
   }
-  if (!isName(database)) return `"database" must be a non-empty string without "$", ".", "/" or spaces.`;
+  if (!isName(database)) return `"database" must be a non-empty string without ${REFUSED_IN_NAMES}, or ".".`;
   if (!isName(collection, true) || String(collection).startsWith("system.")) {
-    return `"collection" must be a non-empty string without "$" that does not start with "system.".`;
+    return `"collection" must be a non-empty string without ${REFUSED_IN_NAMES}, that does not start with "system.".`;
   }
   const ownerProblem = fieldPathProblem(ownerField, "ownerField", true);
   if (ownerProblem) return `(${database}.${collection}) ${ownerProblem}`;
@@ -141,6 +141,9 @@ function fieldPathProblem(path: unknown, label: string, allowId = false): string
   if (!allowId && (path === "_id" || path.startsWith("_id."))) return `${label} cannot be "_id": documents keep their _id.`;
   return undefined;
 }
+
+/** What isName refuses in any name, as the error messages say it. */
+const REFUSED_IN_NAMES = '"$", "/", "\\", a double quote or white space';
 
 function isName(value: unknown, allowDots = false): value is string {
   return typeof value === "string" && value.length > 0 && !/[$/\\\s"]/.test(value) && (allowDots || !value.includes("."));

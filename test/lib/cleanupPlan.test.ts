@@ -9,6 +9,13 @@ describe("parseCleanupPlan", () => {
     expect(parseCleanupPlan([])).toEqual({ rules: [], problems: [] });
   });
 
+  it("names every character a database or collection name may not hold", () => {
+    for (const collection of ["a$b", "a/b", "a\\b", 'a"b', "a b"]) {
+      expect(parseCleanupPlan([rule({ collection })]).problems.join(" ")).toMatch(/"collection" must be a non-empty string without "\$", "\/", "\\", a double quote or white space, that does not start with "system\."/);
+    }
+    expect(parseCleanupPlan([rule({ database: "a.b" })]).problems.join(" ")).toMatch(/"database" must be a non-empty string without "\$", "\/", "\\", a double quote or white space, or "\."/);
+  });
+
   it("accepts delete and anonymize rules with dotted owner paths", () => {
     const { rules, problems } = parseCleanupPlan([
       rule({ ownerField: "meta.owner" }),
