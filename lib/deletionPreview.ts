@@ -6,7 +6,7 @@
  * Services an Admin API that accepts the key: a login, then its logout; on Flowerbase the caller
  * found in the configured user collection).
  */
-import { cleanupOperations, type CleanupOperation } from "./cleanupOperations";
+import { ownedDocumentQueries } from "./cleanupOperations";
 import { describeRule, type CleanupRule } from "./cleanupPlan";
 import { openUserStore } from "./openUserStore";
 import type { PlatformConfig } from "./platform";
@@ -72,9 +72,10 @@ async function storeReadiness(fn: string, platform: PlatformConfig, userId: stri
 
 /** One aggregate per rule: the union of the rule's filters, split into the two counts the receipt reports. */
 async function previewRule(data: DataSource, rule: CleanupRule, userId: string): Promise<RulePreview> {
-  const operations = cleanupOperations(rule, [userId]);
-  const owned = anyOf(operations.filter((o) => o.counts === "documents"));
-  const shared = anyOf(operations.filter((o) => o.counts === "detached"));
+  // The same filters the deletion's operations write with (cleanupOperations.ts).
+  const queries = ownedDocumentQueries(rule, userId);
+  const owned = queries.alone;
+  const shared = queries.shared.length === 0 ? undefined : queries.shared.length === 1 ? queries.shared[0].filter : { $or: queries.shared.map((q) => q.filter) };
   const facets: Record<string, object[]> = { documents: [{ $match: owned }, { $count: "n" }] };
   if (shared) facets.detached = [{ $match: shared }, { $count: "n" }];
   const union = shared ? { $or: [owned, shared] } : owned;
@@ -88,11 +89,6 @@ async function previewRule(data: DataSource, rule: CleanupRule, userId: string):
     anonymized: rule.action === "anonymize" ? documents : 0,
     detached: countOf(counts, "detached"),
   };
-}
-
-function anyOf(operations: CleanupOperation[]): Record<string, unknown> | undefined {
-  if (operations.length === 0) return undefined;
-  return operations.length === 1 ? operations[0].filter : { $or: operations.map((o) => o.filter) };
 }
 
 /** `{ documents: [{ n: 3 }] }` → 3; a facet with no match is an empty array. */
