@@ -4,7 +4,7 @@
  * more for anything written meanwhile (while the Admin API session is closed), then record an audit entry.
  */
 import type { DeleteOutcome } from "./adminApi";
-import { applyPlan, type RuleOutcome } from "./cleanup";
+import { applyPlan, type DataSource, type RuleOutcome } from "./cleanup";
 import type { SharedConfig } from "./config";
 import { isConfigError, messageOf } from "./errors";
 import { logs } from "./logs";
@@ -101,7 +101,7 @@ function total(outcomes: RuleOutcome[], key: "documents" | "detached"): number {
  * run instead of a second record. It holds ids, times and counts, no personal data.
  */
 async function writeAuditRecord(
-  data: { db(name: string): { collection(name: string): AppServicesCollection } },
+  data: DataSource,
   audit: { database: string; collection: string },
   receipt: DeletionReceipt,
   actor: string,

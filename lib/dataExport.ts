@@ -9,6 +9,7 @@ import type { SharedConfig } from "./config";
 import { InvalidArgumentError } from "./errors";
 import { formatCursor, parseCursor, type ExportPosition } from "./exportCursor";
 import { logs } from "./logs";
+import type { DataSource } from "./cleanup";
 
 /**
  * A page stops growing at 4 MiB of canonical EJSON, well under the 18 MB a request may carry
@@ -38,8 +39,6 @@ export interface ExportPage {
   /** Pass as `after` for the next page; null on the last page. */
   next: string | null;
 }
-
-type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
 
 export async function exportPage(fn: string, config: SharedConfig, userId: string, after: unknown): Promise<ExportPage> {
   const rules = config.cleanupRules;

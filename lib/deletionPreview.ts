@@ -12,6 +12,7 @@ import { openUserStore } from "./openUserStore";
 import type { PlatformConfig } from "./platform";
 import { messageOf } from "./errors";
 import { logs } from "./logs";
+import type { DataSource } from "./cleanup";
 
 export interface RulePreview {
   rule: string;
@@ -32,8 +33,6 @@ export interface DeletionPreview {
   reason?: string;
   cleanup: RulePreview[];
 }
-
-type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
 
 /** A preview when the configuration itself is invalid: nothing can be counted against a plan that failed validation. */
 export function invalidConfigPreview(fn: string, userId: string, message: string): DeletionPreview {

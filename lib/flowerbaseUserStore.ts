@@ -8,8 +8,7 @@ import type { FlowerbaseAuthService } from "./platform";
 import type { UserStoreLocation } from "./flowerbaseConfig";
 import { ConfigError, UserStoreError } from "./errors";
 import type { ScanningUserStore, StalePendingUser } from "./userStore";
-
-type DataSource = { db(name: string): { collection(name: string): AppServicesCollection } };
+import type { DataSource } from "./cleanup";
 
 /** Fixed names beside the auth collection, in the auth database (constants.ts:77-78). */
 const REFRESH_TOKENS = "auth_refresh_tokens";
