@@ -7,6 +7,7 @@
 import { cleanupOperations, type CleanupOperation } from "./cleanupOperations";
 import { describeRule, type CleanupRule } from "./cleanupPlan";
 import { DataCleanupError, messageOf } from "./errors";
+import { ZERO_ID } from "./ids";
 import { logs } from "./logs";
 
 export interface RuleOutcome {
@@ -23,7 +24,7 @@ export type DataSource = { db(name: string): { collection(name: string): AppServ
 /** How many data operations applyPlan sends for any set of owners: what a scheduled run budgets for it. */
 export function planOperationCount(rules: CleanupRule[]): number {
   let count = 0;
-  for (const rule of rules) count += cleanupOperations(rule, ["000000000000000000000000"]).length;
+  for (const rule of rules) count += cleanupOperations(rule, [ZERO_ID]).length;
   return count;
 }
 

@@ -8,6 +8,7 @@
  */
 import { applyPlan, planOperationCount, type DataSource } from "./cleanup";
 import type { SharedConfig } from "./config";
+import { ZERO_ID } from "./ids";
 import { logs } from "./logs";
 import type { OperationBudget } from "./operationBudget";
 import type { OwnerPresence, PresenceStats } from "./ownerPresence";
@@ -133,7 +134,7 @@ async function countRemaining(run: SweepRun, data: DataSource, after: string | u
   const rules = run.config.cleanupRules;
   if (!run.budget.claimReserve(rules.length)) return undefined;
   try {
-    const counts = await Promise.all(rules.map((rule) => countOwnersAfter(data, rule, after ?? "000000000000000000000000")));
+    const counts = await Promise.all(rules.map((rule) => countOwnersAfter(data, rule, after ?? ZERO_ID)));
     return counts.reduce((max, n) => (n > max ? n : max), 0);
   } catch {
     return undefined; // a progress figure is never worth failing the run for

@@ -9,13 +9,12 @@
  */
 import type { CleanupRule } from "./cleanupPlan";
 import type { DataSource } from "./cleanup";
+import { HEX_ID_PATTERN, ZERO_ID } from "./ids";
 import type { OperationBudget } from "./operationBudget";
 
 /** Owner ids per rule per page: memory stays at this many ids per rule (about 100 KB), and a page costs one operation. */
 export const OWNER_PAGE_SIZE = 2000;
 
-const HEX_ID = "^[0-9a-f]{24}$";
-const ZERO_ID = "000000000000000000000000";
 
 export type Peeked =
   /** The smallest owner not yet taken; `readAt` is the number of owner pages read when it was seen. */
@@ -135,7 +134,7 @@ export function ownerPagePipeline(ownerField: string, after: string, limit: numb
           // Two stages, not one { $gt, $regex }: EJSON reads an object holding $regex as a legacy
           // regular expression, and the $gt in it is lost.
           { $match: { owner: { $gt: after } } },
-          { $match: { owner: { $regex: HEX_ID } } },
+          { $match: { owner: { $regex: HEX_ID_PATTERN } } },
           { $group: { _id: "$owner" } },
           { $sort: { _id: 1 } },
           { $limit: limit },
