@@ -18,7 +18,7 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function sequentialDelete(...args: unknown[]) {
   requireNoArguments(FN, args);
-  const userId = requireSignedInUser(FN, context.user);
+  const userId = requireSignedInUser(FN, context.user, "appservices");
   const config = readConfig(context.values, context.app);
   const data = context.services.get(config.dataSourceName);
   logs.deletionStarted(FN, userId, "self");

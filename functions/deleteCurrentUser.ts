@@ -3,10 +3,10 @@
  * Client: `await user.functions.deleteCurrentUser()`.
  */
 import { deleteAccountAndData } from "../lib/accountDeletion";
-import { requireNoArguments, requireSelfDeletionAllowed, requireSignedInUser } from "../lib/callers";
+import { authorizeSelfCall } from "../lib/adminActions";
+import { requireNoArguments } from "../lib/callers";
 import { defineFunction } from "../lib/functionMeta";
 import { openUserStore } from "../lib/openUserStore";
-import { readPlatformConfig } from "../lib/platform";
 
 const FN = "deleteCurrentUser";
 
@@ -14,8 +14,6 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function deleteCurrentUser(...args: unknown[]) {
   requireNoArguments(FN, args);
-  const platform = readPlatformConfig(context);
-  const userId = requireSignedInUser(FN, context.user, platform.platform);
-  requireSelfDeletionAllowed(FN, context.user, platform.config);
+  const { userId, platform } = authorizeSelfCall(FN);
   return deleteAccountAndData({ fn: FN, config: platform.config, store: openUserStore(FN, platform), userId, actor: "self" });
 }

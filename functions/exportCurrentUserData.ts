@@ -4,11 +4,10 @@
  * Client: `let page = await user.functions.exportCurrentUserData();` then
  * `exportCurrentUserData({ after: page.next })` until `page.next` is null.
  */
-import { requireSelfDeletionAllowed, requireSignedInUser } from "../lib/callers";
+import { authorizeSelfCall } from "../lib/adminActions";
 import { exportPage } from "../lib/dataExport";
 import { exportArgument } from "../lib/exportCursor";
 import { defineFunction } from "../lib/functionMeta";
-import { readPlatformConfig } from "../lib/platform";
 
 const FN = "exportCurrentUserData";
 
@@ -16,8 +15,6 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function exportCurrentUserData(...args: unknown[]) {
   const after = exportArgument(FN, args);
-  const platform = readPlatformConfig(context);
-  const userId = requireSignedInUser(FN, context.user, platform.platform);
-  requireSelfDeletionAllowed(FN, context.user, platform.config);
+  const { userId, platform } = authorizeSelfCall(FN);
   return exportPage(FN, platform.config, userId, after);
 }

@@ -3,11 +3,12 @@
  * documents would be deleted, anonymized or detached, and whether the deletion can run now.
  * Client: `await user.functions.previewDeleteCurrentUser()`.
  */
-import { requireNoArguments, requireSelfDeletionAllowed, requireSignedInUser } from "../lib/callers";
+import { authorizeSelfCall } from "../lib/adminActions";
+import { requireNoArguments, requireSignedInUser } from "../lib/callers";
 import { invalidConfigPreview, previewDeletion } from "../lib/deletionPreview";
 import { isConfigError, messageOf } from "../lib/errors";
 import { defineFunction } from "../lib/functionMeta";
-import { readPlatformConfig, type PlatformConfig } from "../lib/platform";
+import { contextPlatform } from "../lib/platform";
 
 const FN = "previewDeleteCurrentUser";
 
@@ -15,16 +16,14 @@ export const meta = defineFunction({ private: false, runAsSystem: true, disableA
 
 export default async function previewDeleteCurrentUser(...args: unknown[]) {
   requireNoArguments(FN, args);
-  let platform: PlatformConfig;
+  let self: ReturnType<typeof authorizeSelfCall>;
   try {
-    platform = readPlatformConfig(context);
+    self = authorizeSelfCall(FN);
   } catch (error) {
     // A preview answers "cannot run now, because…" rather than failing: that is what it is for.
-    // The caller is still checked first (on App Services' rules: the platform is what failed).
-    if (isConfigError(error)) return invalidConfigPreview(FN, requireSignedInUser(FN, context.user), messageOf(error));
+    // The caller is still checked first, by the rules of the platform the context shows.
+    if (isConfigError(error)) return invalidConfigPreview(FN, requireSignedInUser(FN, context.user, contextPlatform(context)), messageOf(error));
     throw error;
   }
-  const userId = requireSignedInUser(FN, context.user, platform.platform);
-  requireSelfDeletionAllowed(FN, context.user, platform.config);
-  return previewDeletion(FN, platform, userId);
+  return previewDeletion(FN, self.platform, self.userId);
 }

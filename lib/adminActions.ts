@@ -1,12 +1,13 @@
 /**
  * The shared shape of the admin functions: read configuration, deny anyone who is not an account
- * admin, validate the arguments, open the user store, act, close it, and return a receipt.
+ * admin, validate the arguments, open the user store, act, close it, and return a receipt. And the
+ * start of the self-service functions: configuration, then the signed-in caller.
  */
-import { requireAccountAdmin, requireArgumentCount } from "./callers";
+import { requireAccountAdmin, requireArgumentCount, requireSelfDeletionAllowed, requireSignedInUser } from "./callers";
 import type { SharedConfig } from "./config";
 import { logs } from "./logs";
 import { openUserStore } from "./openUserStore";
-import { readPlatformConfig } from "./platform";
+import { readPlatformConfig, type PlatformConfig } from "./platform";
 import type { UserStore } from "./userStore";
 
 export interface AdminCall<A> {
@@ -23,6 +24,17 @@ export function authorizeAdminCall<A>(call: AdminCall<A>): { adminId: string; ar
   const adminId = requireAccountAdmin(call.fn, context.user, platform.config, platform.platform);
   requireArgumentCount(call.fn, call.args, call.argNames);
   return { adminId, arg: call.parse(call.fn, call.args), config: platform.config, store: openUserStore(call.fn, platform) };
+}
+
+/**
+ * For the functions a user calls on themselves: the configuration, the signed-in caller (by the
+ * rules of the platform it runs on), and a server user only when allowServerUserSelfDelete says so.
+ */
+export function authorizeSelfCall(fn: string): { userId: string; platform: PlatformConfig } {
+  const platform = readPlatformConfig(context);
+  const userId = requireSignedInUser(fn, context.user, platform.platform);
+  requireSelfDeletionAllowed(fn, context.user, platform.config);
+  return { userId, platform };
 }
 
 /**

@@ -22,7 +22,7 @@ const NO_CALLER = "must be called by a signed-in user; a system caller (trigger,
  * `type`, for a client call (auth/plugins/jwt.ts:107-120, features/functions/controller.ts:35-54 and 440),
  * and `{}` for a trigger: anything else is refused.
  */
-export function requireSignedInUser(fn: string, user: AppServicesUser | undefined, platform: "appservices" | "flowerbase" = "appservices"): string {
+export function requireSignedInUser(fn: string, user: AppServicesUser | undefined, platform: "appservices" | "flowerbase"): string {
   if (!user || user.type === "system" || typeof user.id !== "string" || !user.id) deny(fn, NO_CALLER);
   if (platform === "flowerbase" && ((user as { typ?: unknown }).typ !== "access" || !isObjectIdHex(user.id))) deny(fn, NO_CALLER);
   return user.id;
@@ -44,7 +44,7 @@ export function requireSelfDeletionAllowed(fn: string, user: AppServicesUser, co
 }
 
 /** Admin functions: only user ids listed in the value accountAdmins (none by default). */
-export function requireAccountAdmin(fn: string, user: AppServicesUser | undefined, config: SharedConfig, platform: "appservices" | "flowerbase" = "appservices"): string {
+export function requireAccountAdmin(fn: string, user: AppServicesUser | undefined, config: SharedConfig, platform: "appservices" | "flowerbase"): string {
   const id = requireSignedInUser(fn, user, platform);
   if (!config.accountAdmins.includes(id.toLowerCase())) {
     deny(fn, `user ${id} is not an account admin. Admins are the user ids listed in the value "accountAdmins" (empty by default). Nothing was changed.`);

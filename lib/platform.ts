@@ -78,6 +78,18 @@ export function detectPlatform(ctx: PlatformContext): Platform {
   );
 }
 
+/**
+ * The platform by the context alone, for when the configuration cannot say (a preview still
+ * checks its caller by that platform's rules): App Services has context.app, Flowerbase has not.
+ */
+export function contextPlatform(ctx: PlatformContext): Platform {
+  try {
+    return detectPlatform(ctx);
+  } catch (error) {
+    return typeof ctx.app === "object" && ctx.app !== null ? "appservices" : "flowerbase";
+  }
+}
+
 /** Flowerbase's auth service, or undefined; services.get of an unknown name gives undefined (or may throw elsewhere). */
 function flowerbaseAuth(ctx: PlatformContext): FlowerbaseAuthService | undefined {
   let service: unknown;
