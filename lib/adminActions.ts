@@ -3,7 +3,7 @@
  * admin, validate the arguments, open the user store, act, close it, and return a receipt. And the
  * start of the self-service functions: configuration, then the signed-in caller.
  */
-import { requireAccountAdmin, requireArgumentCount, requireSelfDeletionAllowed, requireSignedInUser } from "./callers";
+import { requireAccountAdmin, requireArgumentCount, requireSelfDeletionAllowed, requireSignedInUser, userIdArgument } from "./callers";
 import type { SharedConfig } from "./config";
 import { logs } from "./logs";
 import { openUserStore } from "./openUserStore";
@@ -50,14 +50,15 @@ export async function withUserStore<T>(store: UserStore, adminId: string, work: 
   }
 }
 
-/** For disable, enable and logout: one user store action on one user. */
+/** For disable, enable and logout: one user store action on one user, whose id is the only argument. */
 export async function runAdminUserAction(
-  call: AdminCall<string>,
+  fn: string,
+  args: unknown[],
   action: "disabled" | "enabled" | "loggedOut",
   act: (store: UserStore, userId: string) => Promise<void>,
 ): Promise<{ userId: string; action: string }> {
-  const { adminId, arg: userId, store } = authorizeAdminCall(call);
+  const { adminId, arg: userId, store } = authorizeAdminCall({ fn, args, argNames: ["userId"], parse: (name, a) => userIdArgument(name, a[0]) });
   await withUserStore(store, adminId, (opened) => act(opened, userId));
-  logs.adminAction(call.fn, adminId, action, userId);
+  logs.adminAction(fn, adminId, action, userId);
   return { userId, action };
 }
