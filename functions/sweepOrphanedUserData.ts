@@ -6,9 +6,8 @@
  * looked up in its user collection a batch at a time (lib/orphanSweep.ts); orphans
  * are cleaned in batches; a run stops within its operation and time budget and the next resumes.
  */
-import { planOperationCount } from "../lib/cleanup";
 import { defineFunction } from "../lib/functionMeta";
-import { sweepOrphans, type SweepOutcome } from "../lib/orphanSweep";
+import { sweepOrphans, sweepPlan, type SweepOutcome } from "../lib/orphanSweep";
 import { readPlatformConfig } from "../lib/platform";
 import { scheduledRun } from "../lib/scheduledRun";
 
@@ -23,7 +22,5 @@ export default async function sweepOrphanedUserData() {
     const nothingToSweep: SweepOutcome = { checked: 0, orphans: 0, documents: 0, detached: 0, complete: true, resumedAfter: null, resumeAfter: null, operations: 0 };
     return nothingToSweep;
   }
-  // The first step: one owner page per rule, one user list request (or lookup), one batch cleanup.
-  const plan = { extraReserve: config.cleanupRules.length, firstStep: config.cleanupRules.length + 1 + planOperationCount(config.cleanupRules) };
-  return scheduledRun(FN, platform, plan, (run) => sweepOrphans({ ...run, fn: FN, config }));
+  return scheduledRun(FN, platform, sweepPlan(config), (run) => sweepOrphans({ ...run, fn: FN, config }));
 }

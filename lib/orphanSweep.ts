@@ -44,6 +44,14 @@ interface Tally {
   complete: boolean;
 }
 
+/**
+ * The sweep's budget plan for scheduledRun: a progress count per rule in the reserve, and a first
+ * step of one owner page per rule, one user list request (or lookup) and one batch cleanup.
+ */
+export function sweepPlan(config: SharedConfig): { extraReserve: number; firstStep: number } {
+  return { extraReserve: config.cleanupRules.length, firstStep: config.cleanupRules.length + 1 + planOperationCount(config.cleanupRules) };
+}
+
 export async function sweepOrphans(run: SweepRun): Promise<SweepOutcome> {
   const { fn, config, budget } = run;
   // A wrong group or app id, or a wrong user store, would say "no such user" for everyone: never sweep on that.
