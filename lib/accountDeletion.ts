@@ -59,8 +59,7 @@ export async function deleteAccountAndData(request: DeletionRequest): Promise<De
   logs.deletionStarted(fn, userId, actor);
 
   // App Services: the Admin API login. Flowerbase: the caller is found in the configured user store.
-  const connect = store.platform === "appservices" ? "login" : "userStore";
-  await step(fn, connect, () => store.verify(actor === "self" ? userId : actor), RETRY_BEFORE);
+  await step(fn, store.verifyStep, () => store.verify(actor === "self" ? userId : actor), RETRY_BEFORE);
   const closeSession = () => store.close();
   try {
     const first = await step(fn, "cleanup", () => applyPlan(fn, "first", data, config.cleanupRules, [userId]),

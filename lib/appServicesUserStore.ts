@@ -12,7 +12,7 @@ export function appServicesUserStore(fn: string, http: AppServicesHttp, config: 
     return client;
   };
   return {
-    platform: "appservices",
+    verifyStep: "login",
     async verify() {
       if (client) return;
       client = await connectAdminApi(http, config);

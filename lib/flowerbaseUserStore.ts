@@ -46,7 +46,7 @@ export function flowerbaseUserStore(data: DataSource, auth: FlowerbaseAuthServic
   }
 
   return {
-    platform: "flowerbase",
+    verifyStep: "userStore",
 
     async verify(callerId) {
       // A signed-in caller exists in the auth collection (every request looks it up: auth/plugins/jwt.ts:65-79),

@@ -8,7 +8,8 @@ import type { DeleteOutcome } from "./adminApi";
 export type { DeleteOutcome } from "./adminApi";
 
 export interface UserStore {
-  readonly platform: "appservices" | "flowerbase";
+  /** The deletion's name for verify() in its errors and logs: App Services logs in, Flowerbase looks the caller up. */
+  readonly verifyStep: "login" | "userStore";
   /**
    * Fails (a ConfigError) unless the store is the one the functions' callers live in, so a wrong
    * setting touches nothing: App Services logs in with the API key; Flowerbase finds `callerId`.
