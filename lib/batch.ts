@@ -9,34 +9,21 @@ export interface Budget {
   spent(): boolean;
 }
 
-/** A `next` for runPool over a list already in hand. */
-export function listSource<T>(items: T[]): () => Promise<T | undefined> {
-  let i = 0;
-  return async () => items[i++];
-}
-
 /**
- * Pulls items from `next` (which may fetch pages) and runs `work` on up to `concurrency` at once,
- * until the source is exhausted or the budget is spent. Failures are collected, never abort the rest.
+ * Runs `work` on `items` in order, up to `concurrency` at once, while `mayStart` lets the next one
+ * start (it claims that item's operation from the budget). Failures are collected and never abort
+ * the rest. Returns how many items were started, and the failures.
  */
 export async function runPool<T>(
-  next: () => Promise<T | undefined>,
+  items: T[],
   work: (item: T) => Promise<void>,
-  options: { concurrency: number; budget: Budget },
-): Promise<{ failures: Array<{ item: T; error: unknown }>; exhausted: boolean }> {
+  options: { concurrency: number; mayStart: () => boolean },
+): Promise<{ started: number; failures: Array<{ item: T; error: unknown }> }> {
   const failures: Array<{ item: T; error: unknown }> = [];
-  let exhausted = false;
-  // One shared pull chain: workers take items in order, and a page fetch is never done twice.
-  let pulling: Promise<T | undefined> = Promise.resolve(undefined);
-  const pull = (): Promise<T | undefined> => {
-    pulling = pulling.then(() => (exhausted || options.budget.spent() ? undefined : next())).then((item) => {
-      if (item === undefined && !options.budget.spent()) exhausted = true;
-      return item;
-    });
-    return pulling;
-  };
+  let started = 0;
   const worker = async (): Promise<void> => {
-    for (let item = await pull(); item !== undefined; item = await pull()) {
+    while (started < items.length && options.mayStart()) {
+      const item = items[started++];
       try {
         await work(item);
       } catch (error) {
@@ -47,5 +34,5 @@ export async function runPool<T>(
   const workers: Array<Promise<void>> = [];
   for (let i = 0; i < options.concurrency; i++) workers.push(worker());
   await Promise.all(workers);
-  return { failures, exhausted };
+  return { started, failures };
 }

@@ -10,7 +10,7 @@
  * deleted early, since each is checked against the cutoff itself. On Flowerbase the query lists
  * only expired ones (by createdAt), so a pass ends at its last short page.
  */
-import { listSource, runPool } from "./batch";
+import { runPool } from "./batch";
 import type { SharedConfig } from "./config";
 import { messageOf } from "./errors";
 import { logs } from "./logs";
@@ -109,16 +109,14 @@ async function purgePages(
 /** Deletes with `batchConcurrency` in flight, one claimed operation each, in order; returns how many it got to. */
 async function deleteExpired(config: SharedConfig, run: ScheduledRun, source: PendingRegistrations, expired: PendingEntry[], progress: Progress): Promise<number> {
   const { budget } = run;
-  let taken = 0;
-  const pull = listSource(expired);
-  const next = () => (taken < expired.length && budget.claim(1) ? (taken++, pull()) : Promise.resolve(undefined));
   const result = await runPool(
-    next,
+    expired,
     async (pending) => {
       if (await source.remove(pending)) progress.deleted += 1;
     },
-    { concurrency: config.batchConcurrency, budget },
+    { concurrency: config.batchConcurrency, mayStart: () => budget.claim(1) },
   );
+  const taken = result.started;
   progress.failures.push(...result.failures.map((f) => `${f.item.id}: ${messageOf(f.error)}`));
   if (taken > 0) {
     progress.firstDone = progress.firstDone ?? expired[0].id;
