@@ -10,8 +10,8 @@ export interface JobState {
   save(position: string | undefined): Promise<void>;
 }
 
-/** `services`: a scheduled run passes its counted services (lib/operationBudget.ts). */
-export function jobState(config: SharedConfig, job: string, services: AppServicesContext["services"] = context.services): JobState {
+/** `services`: the run's counted services (lib/operationBudget.ts), so the state's reads and writes count against its budget. */
+export function jobState(config: SharedConfig, job: string, services: AppServicesContext["services"]): JobState {
   const { database, collection } = config.jobStateCollection;
   const states = services.get(config.dataSourceName).db(database).collection(collection);
   return {

@@ -41,13 +41,13 @@ interface RuleCursor {
   next: string | undefined;
 }
 
-export function ownerStream(data: DataSource, rules: CleanupRule[], after: string | undefined, budget: OperationBudget, pageSize = OWNER_PAGE_SIZE): OwnerStream {
+export function ownerStream(data: DataSource, rules: CleanupRule[], after: string | undefined, budget: OperationBudget): OwnerStream {
   const cursors: RuleCursor[] = rules.map((rule) => ({ rule, ids: [], readAt: 0, next: after ?? ZERO_ID }));
   let pages = 0;
   let head: string | undefined;
 
   async function refill(cursor: RuleCursor): Promise<void> {
-    const page = await readOwnerPage(data, cursor.rule, cursor.next as string, pageSize);
+    const page = await readOwnerPage(data, cursor.rule, cursor.next as string, OWNER_PAGE_SIZE);
     pages += 1;
     cursor.ids = page.ids;
     cursor.readAt = pages;
