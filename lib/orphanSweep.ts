@@ -13,8 +13,7 @@ import { logs } from "./logs";
 import type { OperationBudget } from "./operationBudget";
 import type { OwnerPresence, PresenceStats } from "./ownerPresence";
 import { countOwnersAfter, ownerStream } from "./ownerStream";
-import { runsToFinish } from "./progressEstimate";
-import type { ScheduledRun, ScheduledRunOutcome } from "./scheduledRun";
+import { finishRun, type ScheduledRun, type ScheduledRunOutcome } from "./scheduledRun";
 import { storePresence } from "./storePresence";
 import { userPresence } from "./userPresence";
 
@@ -65,28 +64,21 @@ export async function sweepOrphans(run: SweepRun): Promise<SweepOutcome> {
   } catch (error) {
     failure = error;
   }
-  const complete = tally.complete && failure === undefined;
-  const resumeAfter = complete ? undefined : tally.settled;
-  // The logout and the save come out of the reserve, and travel together.
-  void run.closeSession();
-  const counting = complete || failure !== undefined ? Promise.resolve(undefined) : countRemaining(run, data, resumeAfter);
-  await run.state.save(resumeAfter);
-  const remaining = await counting;
+  const failed = failure !== undefined;
+  const closing = await finishRun(
+    run,
+    { finished: tally.complete, failed, settled: tally.settled },
+    (resumeAfter) => (failed ? undefined : countRemaining(run, data, resumeAfter)),
+    tally.checked,
+  );
   const outcome: SweepOutcome = {
     checked: tally.checked,
     orphans: tally.orphans,
     documents: tally.documents,
     detached: tally.detached,
-    complete,
-    resumedAfter: run.resumedAfter ?? null,
-    resumeAfter: resumeAfter ?? null,
-    operations: budget.used(),
+    ...closing,
     ...presence.stats(),
   };
-  if (remaining !== undefined) {
-    outcome.remaining = remaining;
-    outcome.runsToFinish = runsToFinish(remaining, tally.checked);
-  }
   logSweep(fn, outcome, presence, budget);
   if (failure !== undefined) throw failure;
   return outcome;

@@ -14,9 +14,9 @@ import { runPool } from "./batch";
 import type { SharedConfig } from "./config";
 import { messageOf } from "./errors";
 import { logs } from "./logs";
-import { remainingByIdTime, runsToFinish } from "./progressEstimate";
+import { remainingByIdTime } from "./progressEstimate";
 import { PENDING_PAGE_SIZE, pendingRegistrations, type PendingEntry, type PendingRegistrations } from "./pendingRegistrations";
-import type { ScheduledRun, ScheduledRunOutcome } from "./scheduledRun";
+import { finishRun, type ScheduledRun, type ScheduledRunOutcome } from "./scheduledRun";
 
 /** `remaining`: an estimate of the expired registrations left. */
 export interface PurgeOutcome extends ScheduledRunOutcome {
@@ -48,22 +48,13 @@ export async function purgePending(fn: string, config: SharedConfig, cutoff: num
   } catch (error) {
     failure = error;
   }
-  const complete = progress.complete && failure === undefined;
-  const resumeAfter = complete ? undefined : progress.after;
-  void run.closeSession();
-  await run.state.save(resumeAfter);
-  const outcome: PurgeOutcome = {
-    scanned: progress.scanned,
-    deleted: progress.deleted,
-    complete,
-    resumedAfter: run.resumedAfter ?? null,
-    resumeAfter: resumeAfter ?? null,
-    operations: budget.used(),
-  };
-  if (!complete && progress.firstDone !== undefined && progress.after !== undefined) {
-    outcome.remaining = remainingByIdTime(progress.deleted, progress.firstDone, progress.after, Math.floor(cutoff / 1000));
-    outcome.runsToFinish = runsToFinish(outcome.remaining, progress.deleted);
-  }
+  const closing = await finishRun(
+    run,
+    { finished: progress.complete, failed: failure !== undefined, settled: progress.after },
+    () => (progress.firstDone !== undefined && progress.after !== undefined ? remainingByIdTime(progress.deleted, progress.firstDone, progress.after, Math.floor(cutoff / 1000)) : undefined),
+    progress.deleted,
+  );
+  const outcome: PurgeOutcome = { scanned: progress.scanned, deleted: progress.deleted, ...closing };
   logPurge(fn, outcome, progress.failures.length, budget.outOfTime(), budget.limit());
   if (failure !== undefined) throw failure;
   if (progress.failures.length > 0) {

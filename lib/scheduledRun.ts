@@ -15,6 +15,7 @@ import { jobState, type JobState } from "./jobState";
 import { openFlowerbaseStore } from "./openUserStore";
 import { operationBudget, type OperationBudget } from "./operationBudget";
 import type { PlatformConfig } from "./platform";
+import { runsToFinish } from "./progressEstimate";
 import type { ScanningUserStore } from "./userStore";
 
 /** The operations a run starts and ends with, per platform (see the module comment). */
@@ -89,4 +90,41 @@ export async function scheduledRun<T>(
   return withAdminApi(fn, budget.http, platform.config.adminApi, async (client, closeSession) =>
     work({ budget, users: { platform: "appservices", client }, state, resumedAfter: await loading, verifyStore: () => client.assertAppExists(), closeSession }),
   );
+}
+
+/** Where a run's work stopped, for finishRun. */
+export interface RunStop {
+  /** The work reached the end of what there was to do. */
+  finished: boolean;
+  /** The work threw (the run still saves and reports, then rethrows). */
+  failed: boolean;
+  /** Everything up to here is done: the next run resumes after it. */
+  settled: string | undefined;
+}
+
+/**
+ * How every scheduled run ends: its session closed, where the next run resumes saved (nowhere once
+ * complete) and, when the run stopped short, what is left. `countLeft` runs beside the save (it
+ * may spend reserve operations) and gives undefined when it cannot tell; `donePerRun` is this
+ * run's progress, for the estimate of the runs still needed.
+ */
+export async function finishRun(
+  run: ScheduledRun,
+  stop: RunStop,
+  countLeft: (resumeAfter: string | undefined) => Promise<number | undefined> | number | undefined,
+  donePerRun: number,
+): Promise<ScheduledRunOutcome> {
+  const complete = stop.finished && !stop.failed;
+  const resumeAfter = complete ? undefined : stop.settled;
+  // The logout and the save come out of the reserve, and travel together.
+  void run.closeSession();
+  const counting = complete ? Promise.resolve(undefined) : Promise.resolve(countLeft(resumeAfter));
+  await run.state.save(resumeAfter);
+  const remaining = await counting;
+  const outcome: ScheduledRunOutcome = { complete, resumedAfter: run.resumedAfter ?? null, resumeAfter: resumeAfter ?? null, operations: run.budget.used() };
+  if (remaining !== undefined) {
+    outcome.remaining = remaining;
+    outcome.runsToFinish = runsToFinish(remaining, donePerRun);
+  }
+  return outcome;
 }
