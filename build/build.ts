@@ -21,6 +21,8 @@ const BUNDLE_GLOBAL = "__deleteUserBundle";
 /** esbuild's name for the same object, local to the closure that keeps "use strict" in. */
 const MODULE_LOCAL = "__deleteUserBundleModule";
 const TARGET = "es2017";
+/** Everything the build writes at the top of its output folder; anything else there is not ours. */
+const BUILD_WRITES = ["root_config.json", "functions", "values", "triggers", FLOWERBASE_ENV_FILE];
 /** How every built function file starts; it marks a folder the build may replace. */
 const BANNER = "// App Services function";
 
@@ -93,6 +95,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
  */
 function assertReplaceable(outDir: string): void {
   if (!existsSync(outDir) || readdirSync(outDir).length === 0) return;
+  // An app directory whose only functions are the bundle's (installed with --into) passes the
+  // banner check below, so anything at the top level the build does not write refuses it too.
+  const foreign = readdirSync(outDir).filter((entry) => !BUILD_WRITES.includes(entry));
+  if (foreign.length > 0) {
+    throw new BuildError(
+      `${outDir} holds ${foreign.map((e) => JSON.stringify(e)).join(", ")}, which no build writes, so it is not replaced: choose another --out, or use --into to install into an app directory.`,
+    );
+  }
   const functionsDir = join(outDir, "functions");
   const files = existsSync(functionsDir) ? readdirSync(functionsDir, { recursive: true }).map(String).filter((f) => f.endsWith(".js")) : [];
   const ours = files.length > 0 && files.every((f) => readFileSync(join(functionsDir, f), "utf8").startsWith(BANNER));

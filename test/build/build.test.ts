@@ -170,3 +170,25 @@ describe("build failures name the file and the fix", () => {
     await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts: esbuild failed: .*hello\.ts:\d+/);
   });
 });
+
+describe("the output folder is replaced only when it is an earlier build", () => {
+  it("refuses an app directory whose only functions are the bundle's, naming what the build does not write", async () => {
+    const dir = fixtureProject("out-is-app", {});
+    const out = join(dir, "dist");
+    await failBuild(dir);
+    // What --into leaves: the bundle's functions next to the app's own configuration.
+    mkdirSync(join(out, "auth"));
+    writeFileSync(join(out, "auth", "providers.json"), "{}");
+    writeFileSync(join(out, ".app-services-bundle.json"), "{}");
+    await expect(failBuild(dir)).rejects.toThrow(/holds "\.app-services-bundle\.json", "auth", which no build writes, so it is not replaced: choose another --out/);
+    expect(readdirSync(out).sort()).toEqual([".app-services-bundle.json", "auth", "flowerbase.env", "functions", "root_config.json"]);
+    expect(readFileSync(join(out, "auth", "providers.json"), "utf8")).toBe("{}");
+  });
+
+  it("replaces an earlier build", async () => {
+    const dir = fixtureProject("out-rebuilt", {});
+    await failBuild(dir);
+    const result = await failBuild(dir);
+    expect(result.functions.map((f) => f.name)).toEqual(["hello"]);
+  });
+});
