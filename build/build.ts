@@ -65,6 +65,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   const secretNames = readSecretNames(projectDir);
   const values = readValues(projectDir, secretNames);
   const rootConfig = readJson(join(projectDir, "root_config.json"));
+  // Everything that can fail is computed before the old output is removed, so a failed build leaves it whole.
+  const envText = flowerbaseEnv(values);
 
   assertReplaceable(outDir);
   rmSync(outDir, { recursive: true, force: true });
@@ -75,7 +77,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   );
   for (const bundle of bundles) writeText(join(outDir, "functions", `${bundle.name}.js`), bundle.code);
   for (const value of values) writeJson(join(outDir, "values", `${value.name}.json`), value);
-  writeText(join(outDir, FLOWERBASE_ENV_FILE), flowerbaseEnv(values));
+  writeText(join(outDir, FLOWERBASE_ENV_FILE), envText);
   const triggers = bundles.filter((b) => b.meta.schedule);
   for (const { name, meta } of triggers) {
     writeJson(join(outDir, "triggers", `${name}.json`), scheduledTrigger(name, meta.schedule as string));

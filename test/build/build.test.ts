@@ -192,3 +192,17 @@ describe("the output folder is replaced only when it is an earlier build", () =>
     expect(result.functions.map((f) => f.name)).toEqual(["hello"]);
   });
 });
+
+describe("a failed build", () => {
+  it("leaves the previous build whole when flowerbase.env cannot be written", async () => {
+    const dir = fixtureProject("env-fails", { "values/good.json": '{ "name": "good", "value": 1 }' });
+    const out = join(dir, "dist");
+    await failBuild(dir);
+    const before = readdirSync(out).sort();
+    writeFileSync(join(dir, "values", "my-value.json"), '{ "name": "my-value", "value": 1 }');
+    await expect(failBuild(dir)).rejects.toThrow(/values\/my-value\.json: "my-value" is not a valid environment variable name/);
+    expect(readdirSync(out).sort()).toEqual(before);
+    expect(readdirSync(join(out, "functions")).sort()).toEqual(["config.json", "hello.js"]);
+    expect(readFileSync(join(out, "flowerbase.env"), "utf8")).toMatch(/^good=1$/m);
+  });
+});
