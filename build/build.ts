@@ -102,7 +102,7 @@ function assertReplaceable(outDir: string): void {
   const foreign = readdirSync(outDir).filter((entry) => !BUILD_WRITES.includes(entry));
   if (foreign.length > 0) {
     throw new BuildError(
-      `${outDir} holds ${foreign.map((e) => JSON.stringify(e)).join(", ")}, which no build writes, so it is not replaced: choose another --out, or use --into to install into an app directory.`,
+      `${outDir} is not empty and is not an earlier build, so it is not replaced: it holds ${foreign.map((e) => JSON.stringify(e)).join(", ")}, which no build writes. Choose another --out, or use --into to install into an app directory.`,
     );
   }
   const functionsDir = join(outDir, "functions");

@@ -180,7 +180,7 @@ describe("the output folder is replaced only when it is an earlier build", () =>
     mkdirSync(join(out, "auth"));
     writeFileSync(join(out, "auth", "providers.json"), "{}");
     writeFileSync(join(out, ".app-services-bundle.json"), "{}");
-    await expect(failBuild(dir)).rejects.toThrow(/holds "\.app-services-bundle\.json", "auth", which no build writes, so it is not replaced: choose another --out/);
+    await expect(failBuild(dir)).rejects.toThrow(/is not an earlier build, so it is not replaced: it holds "\.app-services-bundle\.json", "auth", which no build writes\. Choose another --out/);
     expect(readdirSync(out).sort()).toEqual([".app-services-bundle.json", "auth", "flowerbase.env", "functions", "root_config.json"]);
     expect(readFileSync(join(out, "auth", "providers.json"), "utf8")).toBe("{}");
   });
