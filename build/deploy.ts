@@ -39,6 +39,7 @@ import { DeployError, type DeployStep } from "./deployError";
 import { checkProjectId, pickApp, readAppMeta, resolveProject, type AppMeta } from "./deployTarget";
 import { describePlan, planPush, planSecrets, type DeployPlan } from "./deployPlan";
 import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample, SECRETS_FILE, secretStatus, type SecretStatus } from "./secretsFile";
+import { invocationDir } from "./invocationDir";
 import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -562,7 +563,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       dryRun: args.dryRun,
       replaceApp: args.replaceApp,
       ...(args.project === undefined ? {} : { project: args.project }),
-      ...(args.into === undefined ? {} : { into: args.into }),
+      // npm runs the script in the project root: a relative --into means the folder npm was run in.
+      ...(args.into === undefined ? {} : { into: path.resolve(invocationDir(), args.into) }),
       ...(args.adminApiUrl === undefined ? {} : { adminApiBaseUrl: args.adminApiUrl }),
     });
     return 0;

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { deploy, DeployError, parseArgs, type DeployOptions, type DeployStep } from "../../build/deploy";
+import { deploy, DeployError, main, parseArgs, type DeployOptions, type DeployStep } from "../../build/deploy";
 import { MANIFEST_FILE } from "../../build/merge";
 import { AdminSecretStore } from "../../emulator/http/adminSecrets";
 import { makeFixtureApp, startTestEmulator } from "../helpers/emulator";
@@ -378,5 +378,22 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--app", "x", "--project="])).toThrow("--project needs a value");
     expect(() => parseArgs(["--app", "x", "--force"])).toThrow('Unknown argument "--force"');
     expect(() => parseArgs(["--app", "x", "--value", "v"])).toThrow('Unknown argument "--value"');
+  });
+});
+
+describe("main", () => {
+  it("takes a relative --into from the folder npm was run in (INIT_CWD), not the project root", async () => {
+    const initCwd = process.env.INIT_CWD;
+    const printed: string[] = [];
+    const errorSpy = jest.spyOn(console, "error").mockImplementation((line: string) => void printed.push(line));
+    process.env.INIT_CWD = work;
+    try {
+      expect(await main(["--app", APP, "--into", "not-pulled-yet", "--dry-run"])).toBe(1);
+    } finally {
+      errorSpy.mockRestore();
+      if (initCwd === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = initCwd;
+    }
+    expect(printed.join("\n")).toContain(`deploy failed (app-dir): ${path.join(work, "not-pulled-yet")} is not an App Services app directory`);
   });
 });
