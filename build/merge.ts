@@ -118,6 +118,83 @@ interface Plan {
   report: MergeReport;
 }
 
+/** What an install would do to one of the bundle's functions, values or triggers. */
+export type EntryChange = "added" | "changed" | "removed" | "unchanged";
+
+export interface InstallEntry {
+  kind: Kind;
+  name: string;
+  change: EntryChange;
+  /** Why `--into` stops at this entry unless --force: the directory's own entry of that name, or the bundle's changed since it wrote it. */
+  refused?: string;
+  /** Why `--into` leaves this entry, which the bundle dropped, in place. */
+  kept?: string;
+}
+
+export interface InstallPlan {
+  /** The directory has the bundle's manifest. */
+  installed: boolean;
+  /** Every entry the build has or the manifest lists, in KINDS order then by name. */
+  entries: InstallEntry[];
+  /** The files an install would write, remove or leave as they are (the report `--into` prints; with --force when refused). */
+  report: MergeReport;
+  /** The error `--into` without --force would stop with, writing nothing; undefined when it would install. */
+  refusal?: string;
+}
+
+/**
+ * What `mergeInto(builtAppDir, targetDir)` would do, without writing anything: the same reading,
+ * collision check and plan, so a dry run cannot disagree with the install. A directory the install
+ * cannot read at all throws the install's MergeError.
+ */
+export function planInstall(builtAppDir: string, targetDir: string): InstallPlan {
+  const built = readBuiltApp(builtAppDir);
+  const target = readTarget(targetDir);
+  const collisions = findCollisions(built, target);
+  let refusal = collisions.length > 0 ? collisionError(target, collisions).message : undefined;
+  let plan: Plan;
+  try {
+    plan = planMerge(built, target, buildManifest(built, undefined));
+  } catch (error) {
+    if (!(error instanceof MergeError)) throw error;
+    refusal ??= error.message;
+    plan = { changes: [], report: { added: [], updated: [], removed: [], unchanged: [], kept: [] } };
+  }
+  const refusedEntry = new Map(collisions.flatMap((c) => (c.kind === undefined ? [] : [[`${c.kind}/${c.name}`, c.text] as const])));
+  const keptEntry = new Map(plan.report.kept.map((k) => [k.entry, k.reason]));
+  const entries = KINDS.flatMap((kind): InstallEntry[] => {
+    const ours = ourNames(target.manifest, kind);
+    const current = builtNames(built, kind);
+    const present = current.map((name): InstallEntry => {
+      const refused = refusedEntry.get(`${kind}/${name}`);
+      const change: EntryChange = !ours.has(name) ? "added" : refused === undefined && entryUnchanged(built, target, kind, name) ? "unchanged" : "changed";
+      return { kind, name, change, ...(refused === undefined ? {} : { refused }) };
+    });
+    const dropped = [...ours]
+      .filter((name) => !current.includes(name))
+      .sort()
+      .map((name): InstallEntry => {
+        const kept = keptEntry.get(`${SINGULAR[kind]} "${name}"`);
+        return { kind, name, change: "removed", ...(kept === undefined ? {} : { kept }) };
+      });
+    return [...present, ...dropped];
+  });
+  return { installed: target.manifest !== undefined, entries, report: plan.report, ...(refusal === undefined ? {} : { refusal }) };
+}
+
+/** An install would leave the entry byte for byte as it is: its file, and for a function its one config entry. */
+function entryUnchanged(built: BuiltApp, target: TargetApp, kind: Kind, name: string): boolean {
+  const sameFile = (file: string, bytes: Buffer): boolean => kindOf(target.dir, file) === "file" && fs.readFileSync(path.join(target.dir, file)).equals(bytes);
+  if (kind === "functions") {
+    const fn = built.functions.find((f) => f.name === name) as BuiltFunction;
+    const entries = (target.functionsConfig ?? []).filter((entry) => entryName(entry) === name);
+    return sameFile(`functions/${name}.js`, fn.source) && entries.length === 1 && JSON.stringify(entries[0]) === JSON.stringify(fn.entry);
+  }
+  const item = built[kind].find((i) => i.name === name) as BuiltFile;
+  const declaredIn = target.declared[kind].get(name) ?? [];
+  return sameFile(`${kind}/${name}.json`, item.bytes) && declaredIn.length === 1;
+}
+
 export function mergeInto(builtAppDir: string, targetDir: string, options: MergeOptions = {}): MergeReport {
   const built = readBuiltApp(builtAppDir);
   const target = readTarget(targetDir);
@@ -328,32 +405,46 @@ function targetFunctionNames(target: TargetApp, name: string): string[] {
   return where;
 }
 
-function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): void {
-  const collisions: string[] = [];
+/** An entry of the build the target already has without it being provably the bundle's (kind undefined for a root file). */
+interface Collision {
+  kind?: Kind;
+  name: string;
+  text: string;
+}
+
+function findCollisions(built: BuiltApp, target: TargetApp): Collision[] {
+  const collisions: Collision[] = [];
   for (const kind of KINDS) {
     const ours = ourNames(target.manifest, kind);
     for (const name of builtNames(built, kind)) {
       if (ours.has(name)) {
         const problems = ownershipProblems(target, kind, name);
-        if (problems.length > 0) collisions.push(`${SINGULAR[kind]} "${name}", listed in ${MANIFEST_FILE} but ${problems.join("; ")}`);
+        if (problems.length > 0) collisions.push({ kind, name, text: `${SINGULAR[kind]} "${name}", listed in ${MANIFEST_FILE} but ${problems.join("; ")}` });
         continue;
       }
       const where = kind === "functions" ? targetFunctionNames(target, name) : (target.declared[kind].get(name) ?? []);
       const described = where.map((file) => (kindOf(target.dir, file) === "symlink" ? `${file}, a symbolic link` : file));
-      if (where.length > 0) collisions.push(`${SINGULAR[kind]} "${name}" (${described.join(", ")})`);
+      if (where.length > 0) collisions.push({ kind, name, text: `${SINGULAR[kind]} "${name}" (${described.join(", ")})` });
     }
   }
   for (const { file } of built.files) {
     const reason = whyNotOurs(target, file);
-    if (reason !== undefined) collisions.push(`file "${file}" (${reason})`);
+    if (reason !== undefined) collisions.push({ name: file, text: `file "${file}" (${reason})` });
   }
-  if (collisions.length > 0 && !force) {
-    throw new MergeError(
-      `The app in ${target.dir} already has entries the bundle did not write:\n` +
-        collisions.map((c) => `  - ${c}`).join("\n") +
-        `\nRename them in the app (or in the bundle), or pass --force to replace them with the bundle's. Nothing was written.`,
-    );
-  }
+  return collisions;
+}
+
+function collisionError(target: TargetApp, collisions: Collision[]): MergeError {
+  return new MergeError(
+    `The app in ${target.dir} already has entries the bundle did not write:\n` +
+      collisions.map((c) => `  - ${c.text}`).join("\n") +
+      `\nRename them in the app (or in the bundle), or pass --force to replace them with the bundle's. Nothing was written.`,
+  );
+}
+
+function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): void {
+  const collisions = findCollisions(built, target);
+  if (collisions.length > 0 && !force) throw collisionError(target, collisions);
 }
 
 function refuseSymlinks(dir: string, relatives: readonly string[]): void {
