@@ -149,6 +149,43 @@ describe("build failures name the file and the fix", () => {
     await expect(failBuild(dir)).rejects.toThrow(/values\/key\.json: "name" must be "key"/);
   });
 
+  it("refuses a project without function sources", async () => {
+    const dir = fixtureProject("no-sources", {});
+    rmSync(join(dir, "functions", "hello.ts"));
+    await expect(failBuild(dir)).rejects.toThrow(/^No function sources found in .*functions: add one TypeScript file per function\.$/);
+  });
+
+  it("refuses a value file without \"value\"", async () => {
+    const dir = fixtureProject("no-value", { "values/key.json": `{ "name": "key" }` });
+    await expect(failBuild(dir)).rejects.toThrow(/^values\/key\.json: "value" is missing\.$/);
+  });
+
+  it("refuses from_secret that is not true or false", async () => {
+    const dir = fixtureProject("bad-from-secret", { "values/key.json": `{ "name": "key", "value": "keySecret", "from_secret": "yes" }` });
+    await expect(failBuild(dir)).rejects.toThrow(/^values\/key\.json: "from_secret" must be true or false\.$/);
+  });
+
+  it("refuses a missing root_config.json", async () => {
+    const dir = fixtureProject("no-root-config", {});
+    rmSync(join(dir, "root_config.json"));
+    await expect(failBuild(dir)).rejects.toThrow(/root_config\.json is missing\.$/);
+  });
+
+  it("refuses a root_config.json that is not JSON", async () => {
+    const dir = fixtureProject("bad-root-config", {});
+    writeFileSync(join(dir, "root_config.json"), "{ name: fixture }");
+    await expect(failBuild(dir)).rejects.toThrow(/root_config\.json is not valid JSON: /);
+  });
+
+  it.each([
+    ["a name that is not an environment variable name", "my-value", "1", /values\/my-value\.json: "my-value" is not a valid environment variable name \(letters, digits and _\): rename the value\./],
+    ["a value with a line break", "multi", '"one\\ntwo"', /values\/multi\.json: the value cannot be written on one environment line \(a line break, or not JSON\): change the value\./],
+    ["a value that needs quoting and holds a quote", "quoted", `"#it's"`, /values\/quoted\.json: the value needs quoting \(it starts with a quote or holds #\) and holds a ' too: change the value\./],
+  ])("refuses a value flowerbase.env cannot hold: %s", async (_, name, value, message) => {
+    const dir = fixtureProject(`env-${name}`, { [`values/${name}.json`]: `{ "name": "${name}", "value": ${value} }` });
+    await expect(failBuild(dir)).rejects.toThrow(message);
+  });
+
   it("refuses a function that bundles a package from node_modules", async () => {
     const dir = fixtureProject("packaged", {
       "functions/hello.ts": `import { meta as m } from "fake-pkg";\nexport const meta = m;\nexport default async function hello() {}\n`,
