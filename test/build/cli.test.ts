@@ -31,6 +31,8 @@ function pulledApp(): string {
     "auth/providers.json": '{ "local-userpass": { "name": "local-userpass", "type": "local-userpass", "disabled": false } }\n',
     "data_sources/mongodb-atlas/config.json": '{ "name": "mongodb-atlas", "type": "mongodb-atlas" }\n',
     ".mdb/meta.json": '{ "client_app_id": "my-app-abcde" }\n',
+    // The file the CLI keeps (deployTarget.ts APP_META_FILE): an install leaves it alone too.
+    ".mdb/app_meta.json": '{ "client_app_id": "my-app-abcde", "group_id": "65f0c0de00000000000000a1" }\n',
   };
   for (const [file, text] of Object.entries(files)) {
     mkdirSync(join(dir, file, ".."), { recursive: true });

@@ -69,6 +69,8 @@ function pulledApp(): Tree {
     "auth/providers.json": `{\n    "api-key": { "name": "api-key", "type": "api-key", "disabled": true }\n}\n`,
     "data_sources/mongodb-atlas/config.json": `{"name":"mongodb-atlas","type":"mongodb-atlas"}`,
     ".mdb/meta.json": `{"config_version":20210101,"app_id":"abc-123"}`,
+    // The file the CLI keeps (deployTarget.ts APP_META_FILE): an install leaves it alone too.
+    ".mdb/app_meta.json": `{"config_version":20210101,"app_id":"abc-123","group_id":"65f0c0de00000000000000a1"}`,
   };
 }
 
