@@ -4,6 +4,8 @@
  * environment, a log line, an error, or the emulator's log.
  */
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deploy, DeployError, main, parseArgs, type DeployOptions, type DeployStep } from "../../build/deploy";
@@ -261,6 +263,104 @@ describe("deploy: which app", () => {
     emulator.faults.inject({ match: "adminGetAllSecrets", kind: "drop" });
     await expectFailure(deploy(options()), "secrets-list", "got no answer");
     expect(store.names()).toEqual([]);
+  });
+});
+
+/** A stand-in Admin API on 127.0.0.1 answering each request with `answer`; returns its base URL and the requests it saw. */
+async function withFakeAdminApi(
+  answer: (request: http.IncomingMessage) => { status: number; headers?: Record<string, string>; body?: unknown },
+  run: (baseUrl: string, seen: string[]) => Promise<void>,
+): Promise<void> {
+  const seen: string[] = [];
+  const server = http.createServer((request, response) => {
+    seen.push(`${request.method} ${request.url}`);
+    request.resume();
+    request.on("end", () => {
+      const { status, headers, body } = answer(request);
+      response.writeHead(status, { "Content-Type": "application/json", ...headers });
+      response.end(body === undefined ? "" : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/admin/v3.0`, seen);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe("deploy: the Admin API's answers it does not trust", () => {
+  test("a redirect is not followed: the key pair is never re-sent to where it points", async () => {
+    await withFakeAdminApi(
+      () => ({ status: 307, headers: { Location: `${emulator.adminApiBaseUrl}/auth/providers/mongodb-cloud/login` } }),
+      async (baseUrl, seen) => {
+        const sessionsBefore = liveAdminSessions();
+        await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl })), "admin-login", "adminLogin", "got no answer");
+        expect(seen).toEqual(["POST /api/admin/v3.0/auth/providers/mongodb-cloud/login"]);
+        expect(liveAdminSessions()).toBe(sessionsBefore);
+      },
+    );
+    expect(commands()).toEqual(["whoami"]);
+  });
+
+  test("a login answered 200 without an access_token stops before anything is set", async () => {
+    await withFakeAdminApi(
+      () => ({ status: 200, body: { message: "welcome" } }),
+      async (baseUrl) => {
+        await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl })), "admin-login", "answered without an access_token", "…/api/admin/v3.0");
+      },
+    );
+    expect(commands()).toEqual(["whoami"]);
+  });
+
+  test("an app list answered 200 with something other than a list stops, and the session is closed", async () => {
+    await withFakeAdminApi(
+      (request) => (request.url?.endsWith("/login") ? { status: 200, body: { access_token: "access", refresh_token: "refresh" } } : request.method === "DELETE" ? { status: 204 } : { status: 200, body: { apps: [] } }),
+      async (baseUrl, seen) => {
+        await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl })), "app-lookup", "adminListApplications answered 200 without a JSON list");
+        expect(seen.at(-1)).toBe("DELETE /api/admin/v3.0/auth/session");
+      },
+    );
+    expect(commands()).toEqual(["whoami"]);
+  });
+
+  test.each([
+    ["credentials", "http://user:pass@127.0.0.1:9/api/admin/v3.0"],
+    ["a query", "http://127.0.0.1:9/api/admin/v3.0?x=1"],
+    ["a fragment", "http://127.0.0.1:9/api/admin/v3.0#top"],
+  ])("an --admin-api-url with %s is refused before anything runs", async (_, url) => {
+    const error = await expectFailure(deploy(options({ adminApiBaseUrl: url })), "usage", "must be a plain base URL (no credentials, query or fragment)");
+    expect(error.message).not.toContain("user:pass");
+    expect(calls()).toEqual([]);
+  });
+});
+
+describe("deploy: the Admin API session is closed on failure", () => {
+  test.each([
+    ["an unknown app", () => options({ app: "other-app-zzzzz" }), () => undefined, "app-lookup"],
+    ["a failing secret list", () => options(), () => emulator.faults.inject({ match: "adminGetAllSecrets", kind: "status500" }), "secrets-list"],
+    ["a failing secret create", () => options(), () => emulator.faults.inject({ match: "adminCreateASecret", kind: "status500" }), "secret-set"],
+  ] as Array<[string, () => DeployOptions, () => unknown, DeployStep]>)("after %s", async (_, makeOptions, arm, step) => {
+    const sessionsBefore = liveAdminSessions();
+    arm();
+    await expectFailure(deploy(makeOptions()), step);
+    expect(liveAdminSessions()).toBe(sessionsBefore);
+  });
+});
+
+describe("deploy: a rerun after a failure part-way", () => {
+  test("a failure on the 2nd secret, then a rerun: the secret already set is updated, not duplicated", async () => {
+    let creates = 0;
+    emulator.faults.inject({ match: (target) => target === "adminCreateASecret" && ++creates === 2, kind: "status500" });
+    await expectFailure(deploy(options()), "secret-set", 'Creating secret "adminApiPublicKeySecret"', "updated, not duplicated", "Nothing was pushed");
+    expect(store.names()).toEqual(["adminApiPrivateKeySecret"]);
+    expect(commands()).toEqual(["whoami"]);
+
+    const result = await deploy(options());
+    expect(result).toMatchObject({ created: ["adminApiPublicKeySecret", "webhookToken"], updated: ["adminApiPrivateKeySecret"] });
+    expect(store.names()).toEqual(Object.keys(SECRETS).sort());
+    for (const [name, value] of Object.entries(SECRETS)) expect({ name, holds: store.holds(name, value) }).toEqual({ name, holds: true });
+    expectNoSecretIn();
   });
 });
 
