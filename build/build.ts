@@ -242,19 +242,20 @@ function readMeta(label: string, code: string): FunctionMeta {
   if (typeof mod?.default !== "function") {
     throw new BuildError(`${label} has no default export: write \`export default async function ${label.replace(/^.*\/|\.ts$/g, "")}(...) {}\`.`);
   }
-  if (typeof sandbox.exports !== "function") throw new BuildError(`${label}: the built file does not assign a function to exports.`);
   return validateMeta(label, mod.meta);
 }
 
+/** The FunctionMeta flags every function must set; `schedule` is the one optional key. */
+const REQUIRED_META_KEYS = ["private", "runAsSystem", "disableArgLogs"];
 
 function validateMeta(label: string, meta: unknown): FunctionMeta {
   const fix = `export \`meta = defineFunction({ private, runAsSystem, disableArgLogs, schedule? })\` from lib/functionMeta.`;
   if (typeof meta !== "object" || meta === null) throw new BuildError(`${label} exports no metadata: ${fix}`);
   const m = meta as Record<string, unknown>;
-  for (const key of ["private", "runAsSystem", "disableArgLogs"]) {
+  for (const key of REQUIRED_META_KEYS) {
     if (typeof m[key] !== "boolean") throw new BuildError(`${label}: meta.${key} must be true or false, got ${JSON.stringify(m[key])}. ${fix}`);
   }
-  const unknownKeys = Object.keys(m).filter((k) => !["private", "runAsSystem", "disableArgLogs", "schedule"].includes(k));
+  const unknownKeys = Object.keys(m).filter((k) => !REQUIRED_META_KEYS.includes(k) && k !== "schedule");
   if (unknownKeys.length > 0) throw new BuildError(`${label}: unknown meta key(s) ${unknownKeys.join(", ")}. ${fix}`);
   if (m.schedule !== undefined) {
     const problem = cronProblem(m.schedule);
@@ -264,7 +265,7 @@ function validateMeta(label: string, meta: unknown): FunctionMeta {
 }
 
 /** App Services schedules take standard 5-field cron (minute hour day month weekday), in UTC. */
-export function cronProblem(schedule: unknown): string | undefined {
+function cronProblem(schedule: unknown): string | undefined {
   if (typeof schedule !== "string" || schedule.trim().split(/\s+/).length !== 5) return "it needs exactly five fields";
   try {
     new Cron(schedule, { paused: true, timezone: "UTC" }).stop();
@@ -338,6 +339,6 @@ function writeText(file: string, text: string): void {
   writeFileSync(file, text);
 }
 
-export function writeJson(file: string, data: unknown): void {
+function writeJson(file: string, data: unknown): void {
   writeText(file, `${JSON.stringify(data, null, 2)}\n`);
 }

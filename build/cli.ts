@@ -43,7 +43,7 @@ function parseBuildArgs(argv: string[]): { out?: string; into?: string; force: b
   return { out: from(values.out), into: from(values.into), force: values.force ?? false };
 }
 
-export function formatBuildTable(result: BuildResult): string {
+function formatBuildTable(result: BuildResult): string {
   const rows = result.functions.map((f) => [
     f.name,
     `${(f.bytes / 1024).toFixed(1)} KiB`,
@@ -74,11 +74,13 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-main().catch((error: Error) => {
-  if (error instanceof HelpRequested) {
-    console.log(error.message);
-    return;
-  }
-  console.error(`${error.name === "MergeError" ? "Not installed" : "Build failed"}: ${error.message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: Error) => {
+    if (error instanceof HelpRequested) {
+      console.log(error.message);
+      return;
+    }
+    console.error(`${error.name === "MergeError" ? "Not installed" : "Build failed"}: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -69,13 +69,13 @@ function isAppDirectory(dir: string): boolean {
   return fs.existsSync(path.join(dir, ROOT_CONFIG)) || fs.existsSync(path.join(dir, FLOWERBASE_MARKER));
 }
 const FUNCTIONS_CONFIG = "functions/config.json";
-/** Where the bundle writes, always: none of these may be a symbolic link. */
 /**
  * Files at the app's root the bundle owns whole, hashed in the manifest like the others: the
  * values for Flowerbase (build/flowerbaseEnv.ts), which reads its app directory's root files only
  * as the server owner loads them, never as App Services configuration.
  */
 const BUNDLE_FILES = [FLOWERBASE_ENV_FILE];
+/** Where the bundle writes, always: none of these may be a symbolic link. */
 const FIXED_PATHS = ["functions", "values", "triggers", FUNCTIONS_CONFIG, MANIFEST_FILE, ...BUNDLE_FILES];
 
 interface BuiltFunction {
