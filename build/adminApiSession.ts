@@ -115,7 +115,9 @@ async function callAdminApi(baseUrl: string, timeoutMs: number, request: Call): 
 }
 
 function networkCause(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  // AbortSignal.timeout rejects with a DOMException, which is not an Error of every realm (jest's): judge it by its name.
+  const name = isRecord(error) || error instanceof Error ? (error as { name?: unknown }).name : undefined;
+  if (name === "TimeoutError" || name === "AbortError") return `no answer within ${Math.round(timeoutMs / 1000)} s`;
   const cause = error instanceof Error && isRecord(error.cause) ? error.cause : undefined;
   const code = cause && typeof cause.code === "string" ? cause.code : undefined;
   const message = error instanceof Error ? error.message : String(error);

@@ -335,6 +335,22 @@ describe("deploy: the Admin API's answers it does not trust", () => {
   });
 });
 
+describe("deploy: timeoutMs", () => {
+  test("an Admin API that never answers is given up on after timeoutMs", async () => {
+    const server = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/admin/v3.0`;
+      const started = Date.now();
+      await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl, timeoutMs: 1500 })), "admin-login", "got no answer: no answer within 2 s");
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe("deploy: the Admin API session is closed on failure", () => {
   test.each([
     ["an unknown app", () => options({ app: "other-app-zzzzz" }), () => undefined, "app-lookup"],
