@@ -6,6 +6,8 @@
  * session. Secret values travel only in request bodies; no error built here quotes a body sent.
  */
 
+import { isRecord, tryParseJson } from "./json";
+
 export const DEFAULT_ADMIN_API_URL = "https://services.cloud.mongodb.com/api/admin/v3.0";
 
 /** An Admin API call failed. `status` is 0 when no answer came. The message never holds a sent body. */
@@ -108,7 +110,7 @@ async function callAdminApi(baseUrl: string, timeoutMs: number, request: Call): 
     throw new AdminApiCallError(request.operation, 0, `${request.operation} (${where}) got no answer: ${networkCause(error, timeoutMs)}.`);
   }
   const text = await response.text().catch(() => "");
-  const parsed = parseJson(text);
+  const parsed = tryParseJson(text);
   if (request.ok.includes(response.status)) return parsed;
   const apiError = isRecord(parsed) && typeof parsed.error === "string" ? `: ${parsed.error.slice(0, 300)}` : "";
   throw new AdminApiCallError(request.operation, response.status, `${request.operation} (${where}) answered ${response.status}${apiError}.`);
@@ -135,16 +137,4 @@ function isAppInstance(value: unknown): value is AppInstance {
 
 function isSecretInfo(value: unknown): value is SecretInfo {
   return isRecord(value) && typeof value._id === "string" && typeof value.name === "string";
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text === "" ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { messageOf } from "../lib/errors";
+import { isRecord, tryParseJson } from "./json";
 
 export type Kind = "functions" | "values" | "triggers";
 export const KINDS: readonly Kind[] = ["functions", "values", "triggers"];
@@ -51,8 +52,8 @@ export function configEntryKey(name: string): string {
  */
 export function hashFile(relative: string, bytes: Buffer): string {
   if (relative.endsWith(".json")) {
-    const parsed = tryParse(bytes.toString("utf8"));
-    if (parsed.ok) return hashJson(parsed.value);
+    const parsed = tryParseJson(bytes.toString("utf8"));
+    if (parsed !== undefined) return hashJson(parsed);
   }
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
@@ -148,18 +149,6 @@ function canonicalJson(value: unknown): string {
 
 function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isStringList(value: unknown): value is string[] {

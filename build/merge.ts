@@ -10,6 +10,7 @@
  */
 import { FLOWERBASE_ENV_FILE } from "./flowerbaseEnv";
 import { messageOf } from "../lib/errors";
+import { isRecord, tryParseJson } from "./json";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -602,10 +603,6 @@ function writeAtomically(file: string, bytes: Buffer): void {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function entryName(value: unknown): string | undefined {
   return isRecord(value) && typeof value.name === "string" ? value.name : undefined;
 }
@@ -630,14 +627,6 @@ function parseJson(text: string, file: string, where: string): unknown {
   } catch (error) {
     const fix = where === "the built app" ? "rebuild with `npm run build`" : "fix the file or pull the app again";
     throw new MergeError(`${file} in ${where} is not valid JSON (${messageOf(error)}): ${fix}.`);
-  }
-}
-
-function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 
