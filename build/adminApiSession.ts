@@ -6,9 +6,11 @@
  * session. Secret values travel only in request bodies; no error built here quotes a body sent.
  */
 
+import { DEFAULT_ADMIN_API_BASE_URL } from "../lib/config";
 import { isRecord, tryParseJson } from "./json";
 
-export const DEFAULT_ADMIN_API_URL = "https://services.cloud.mongodb.com/api/admin/v3.0";
+/** The same default the bundle's functions use (lib/config.ts). */
+export const DEFAULT_ADMIN_API_URL = DEFAULT_ADMIN_API_BASE_URL;
 
 /** An Admin API call failed. `status` is 0 when no answer came. The message never holds a sent body. */
 export class AdminApiCallError extends Error {
