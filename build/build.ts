@@ -10,7 +10,7 @@ import { dirname, join, relative, sep } from "node:path";
 import vm from "node:vm";
 import type { FunctionMeta } from "../lib/functionMeta";
 import { checkCompatibility } from "./compat";
-import { EnvFileError, FLOWERBASE_ENV_FILE, formatFlowerbaseEnv } from "./flowerbaseEnv";
+import { EnvFileError, FLOWERBASE_ENV_FILE, formatFlowerbaseEnv, type EnvValue } from "./flowerbaseEnv";
 import { EXAMPLE_FILE, readSecretsExample } from "./secretsFile";
 import { BundleSourceMap, formatViolations, type LocatedViolation } from "./sourceLocation";
 
@@ -289,11 +289,8 @@ function readSecretNames(projectDir: string): Set<string> {
   return new Set(Object.keys(readSecretsExample(join(projectDir, EXAMPLE_FILE), (message) => new BuildError(message))));
 }
 
-interface ValueFile {
-  name: string;
-  value: unknown;
-  from_secret: boolean;
-}
+/** A values/<name>.json file, the shape flowerbase.env is written from. */
+type ValueFile = EnvValue;
 
 function readValues(projectDir: string, secretNames: Set<string>): ValueFile[] {
   const dir = join(projectDir, "values");

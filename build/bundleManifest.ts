@@ -84,16 +84,29 @@ export function readManifest(file: string, safeName: (name: string, what: string
   return { ...(parsed as unknown as Manifest), files: files as Record<string, string[]> };
 }
 
-export interface BuiltForManifest {
-  functions: Array<{ name: string; entry: Record<string, unknown>; source: Buffer }>;
-  values: Array<{ name: string; bytes: Buffer }>;
-  triggers: Array<{ name: string; bytes: Buffer }>;
-  /** Root files the bundle owns whole (flowerbase.env), by path. */
-  files?: Array<{ file: string; bytes: Buffer }>;
+/** A built function as the install reads it: its functions/config.json entry and its file. */
+export interface BuiltAppFunction {
+  name: string;
+  entry: Record<string, unknown>;
+  source: Buffer;
+}
+
+export interface BuiltFile {
+  name: string;
+  bytes: Buffer;
+}
+
+/** The built app directory (dist/app) as the install reads it (merge.ts readBuiltApp). */
+export interface BuiltApp {
+  functions: BuiltAppFunction[];
+  values: BuiltFile[];
+  triggers: BuiltFile[];
+  /** Root files the bundle owns whole (flowerbase.env), those the build wrote. */
+  files: Array<{ file: string; bytes: Buffer }>;
 }
 
 /** The manifest describing the built bundle once installed. */
-export function buildManifest(built: BuiltForManifest, version: string | undefined): Manifest {
+export function buildManifest(built: BuiltApp, version: string | undefined): Manifest {
   const hash = createHash("sha256");
   const files: Record<string, string[]> = {};
   for (const fn of built.functions) {
@@ -107,7 +120,7 @@ export function buildManifest(built: BuiltForManifest, version: string | undefin
       files[`${kind}/${item.name}.json`] = [hashFile(`${kind}/${item.name}.json`, item.bytes)];
     }
   }
-  for (const item of built.files ?? []) {
+  for (const item of built.files) {
     hash.update(`file ${item.file}\n`).update(item.bytes);
     files[item.file] = [hashFile(item.file, item.bytes)];
   }

@@ -23,6 +23,9 @@ import {
   ManifestError,
   readManifest,
   SINGULAR,
+  type BuiltApp,
+  type BuiltAppFunction,
+  type BuiltFile,
   type Kind,
   type Manifest,
 } from "./bundleManifest";
@@ -78,25 +81,6 @@ const FUNCTIONS_CONFIG = "functions/config.json";
 const BUNDLE_FILES = [FLOWERBASE_ENV_FILE];
 /** Where the bundle writes, always: none of these may be a symbolic link. */
 const FIXED_PATHS = ["functions", "values", "triggers", FUNCTIONS_CONFIG, MANIFEST_FILE, ...BUNDLE_FILES];
-
-interface BuiltFunction {
-  name: string;
-  entry: Record<string, unknown>;
-  source: Buffer;
-}
-
-interface BuiltFile {
-  name: string;
-  bytes: Buffer;
-}
-
-export interface BuiltApp {
-  functions: BuiltFunction[];
-  values: BuiltFile[];
-  triggers: BuiltFile[];
-  /** Root files the bundle owns whole (BUNDLE_FILES), those the build wrote. */
-  files: Array<{ file: string; bytes: Buffer }>;
-}
 
 interface TargetApp {
   /** The app directory, resolved once (the directory the user names may itself be a link). */
@@ -187,7 +171,7 @@ export function planInstall(builtAppDir: string, targetDir: string): InstallPlan
 function entryUnchanged(built: BuiltApp, target: TargetApp, kind: Kind, name: string): boolean {
   const sameFile = (file: string, bytes: Buffer): boolean => kindOf(target.dir, file) === "file" && fs.readFileSync(path.join(target.dir, file)).equals(bytes);
   if (kind === "functions") {
-    const fn = built.functions.find((f) => f.name === name) as BuiltFunction;
+    const fn = built.functions.find((f) => f.name === name) as BuiltAppFunction;
     const entries = (target.functionsConfig ?? []).filter((entry) => entryName(entry) === name);
     return sameFile(`functions/${name}.js`, fn.source) && entries.length === 1 && JSON.stringify(entries[0]) === JSON.stringify(fn.entry);
   }
@@ -223,7 +207,7 @@ export function readBuiltApp(dir: string): BuiltApp {
   }
   const entries = parseJsonFile(configFile, "the built app");
   if (!Array.isArray(entries)) throw new MergeError(`${configFile} must hold a JSON array: rebuild with \`npm run build\`.`);
-  const functions = entries.map((entry): BuiltFunction => {
+  const functions = entries.map((entry): BuiltAppFunction => {
     const name = entryName(entry);
     if (name === undefined || !isRecord(entry)) {
       throw new MergeError(`${configFile} has an entry without a name: rebuild with \`npm run build\`.`);
