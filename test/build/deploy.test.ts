@@ -494,6 +494,14 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--app", "x", "--project="])).toThrow("--project needs a value");
     expect(() => parseArgs(["--app", "x", "--force"])).toThrow('Unknown argument "--force"');
     expect(() => parseArgs(["--app", "x", "--value", "v"])).toThrow('Unknown argument "--value"');
+    expect(() => parseArgs(["--app", "--dry-run"])).toThrow("--app needs a value");
+    expect(() => parseArgs(["--app", "x", "stray"])).toThrow('Unknown argument "stray"');
+    expect(() => parseArgs(["--app", "x", "--dry-run=yes"])).toThrow("--dry-run takes no value");
+  });
+
+  test("-h and --help need no --app", () => {
+    expect(parseArgs(["-h"])).toMatchObject({ help: true });
+    expect(parseArgs(["--help"])).toMatchObject({ help: true });
   });
 });
 
