@@ -38,7 +38,7 @@ import { AdminApiCallError, DEFAULT_ADMIN_API_URL, openAdminApiSession, type Adm
 import { DeployError, type DeployStep } from "./deployError";
 import { checkProjectId, pickApp, readAppMeta, resolveProject, type AppMeta } from "./deployTarget";
 import { describePlan, planPush, planSecrets, type DeployPlan } from "./deployPlan";
-import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample, SECRETS_FILE, secretStatus, type SecretStatus } from "./secretsFile";
+import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample, SECRETS_FILE, secretsReadiness, type SecretStatus } from "./secretsFile";
 import { invocationDir } from "./invocationDir";
 import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
@@ -246,7 +246,7 @@ function readSecrets(cwd: string): Map<string, string> {
     );
   }
   const provided = parseSecretsMap(fs.readFileSync(secretsPath, "utf8"), secretsPath, false, (message) => new DeployError("secrets", message));
-  const problems = secretProblems(names, example, provided);
+  const problems = secretProblems(example, provided);
   if (problems.length > 0) {
     throw new DeployError(
       "secrets",
@@ -257,10 +257,9 @@ function readSecrets(cwd: string): Map<string, string> {
 }
 
 /** What is wrong with the provided secrets, "<problem>: <names>" per problem; never a value. */
-function secretProblems(names: string[], example: Record<string, unknown>, provided: Record<string, unknown>): string[] {
+function secretProblems(example: Record<string, unknown>, provided: Record<string, unknown>): string[] {
   const byProblem = new Map<SecretStatus, string[]>();
-  for (const name of names) {
-    const status = secretStatus(Object.hasOwn(provided, name) ? provided[name] : undefined, example[name]);
+  for (const { name, status } of secretsReadiness(example, provided)) {
     if (status !== "ready") byProblem.set(status, [...(byProblem.get(status) ?? []), name]);
   }
   return [...byProblem].map(([problem, affected]) => `${problem}: ${affected.join(", ")}`);

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { buildManifest, KINDS, SINGULAR } from "./bundleManifest";
 import { DeployError } from "./deployError";
 import { MANIFEST_FILE, MergeError, planInstall, readBuiltApp, type EntryChange, type InstallEntry, type InstallPlan } from "./merge";
-import { EXAMPLE_FILE, parseSecretsMap, SECRETS_FILE, readSecretsExample, secretStatus, type SecretStatus } from "./secretsFile";
+import { EXAMPLE_FILE, parseSecretsMap, SECRETS_FILE, readSecretsExample, secretsReadiness, type SecretStatus } from "./secretsFile";
 
 /** One of the bundle's entries and what the install would do to it. */
 export type BundleEntry = InstallEntry;
@@ -83,8 +83,7 @@ export function planSecrets(cwd: string): SecretsPlan {
   } catch {
     return { file, secrets: names.map((name) => ({ name, readiness: `${SECRETS_FILE} not valid JSON` })) };
   }
-  const valueOf = (name: string): unknown => (Object.hasOwn(provided, name) ? provided[name] : undefined);
-  return { file, secrets: names.map((name) => ({ name, readiness: secretStatus(valueOf(name), example[name]) })) };
+  return { file, secrets: secretsReadiness(example, provided).map(({ name, status }) => ({ name, readiness: status })) };
 }
 
 /** Whether the push plan shows DIR behind the build (or without the bundle). */
