@@ -11,6 +11,7 @@
 import { FLOWERBASE_ENV_FILE } from "./flowerbaseEnv";
 import { messageOf } from "../lib/errors";
 import { isRecord, tryParseJson } from "./json";
+import { triggerFunctionNames } from "./triggerFunction";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -91,8 +92,8 @@ interface TargetApp {
   manifest: Manifest | undefined;
   /** For values and triggers: every name in use, with the files (relative paths) that declare it. */
   declared: Record<"values" | "triggers", Map<string, string[]>>;
-  /** Each readable trigger file in the target, with the function it calls. */
-  triggerCalls: Map<string, string>;
+  /** Each readable trigger file in the target, with the functions it names (two when its two forms disagree). */
+  triggerCalls: Map<string, string[]>;
 }
 
 /** One write or removal, all of them computed before any is carried out. */
@@ -297,30 +298,16 @@ function declaredNames(dir: string, kind: "values" | "triggers"): Map<string, st
   return declared;
 }
 
-/** Trigger files (not links) and the function each calls, in either form a trigger may take. */
-function triggerCalls(dir: string): Map<string, string> {
-  const calls = new Map<string, string>();
+/** Trigger files (not links) and the functions each names, in either form a trigger may take. */
+function triggerCalls(dir: string): Map<string, string[]> {
+  const calls = new Map<string, string[]>();
   for (const { file, link } of listJsonFiles(path.join(dir, "triggers"))) {
     if (link) continue;
     const relative = `triggers/${file}`;
-    const called = triggerFunctionName(tryParseJson(fs.readFileSync(path.join(dir, relative), "utf8")));
-    if (called !== undefined) calls.set(relative, called);
+    const called = triggerFunctionNames(tryParseJson(fs.readFileSync(path.join(dir, relative), "utf8"))).filter((name): name is string => typeof name === "string");
+    if (called.length > 0) calls.set(relative, called);
   }
   return calls;
-}
-
-/**
- * The function a trigger calls. The platform's export (and the build) writes it as
- * `event_processors.FUNCTION.config.function_name`; older app directories, and Flowerbase's
- * reader's fallback, put a top-level `function_name` (../shared/docs/flowerbase.md).
- */
-export function triggerFunctionName(trigger: unknown): string | undefined {
-  if (!isRecord(trigger)) return undefined;
-  const processors = isRecord(trigger.event_processors) ? trigger.event_processors : undefined;
-  const fn = processors && isRecord(processors.FUNCTION) ? processors.FUNCTION : undefined;
-  const config = fn && isRecord(fn.config) ? fn.config : undefined;
-  if (config && typeof config.function_name === "string") return config.function_name;
-  return typeof trigger.function_name === "string" ? trigger.function_name : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,7 +499,9 @@ function refuseOrphanedTriggers(built: BuiltApp, target: TargetApp, stale: Recor
     ...stale.triggers.flatMap((name) => target.declared.triggers.get(name) ?? []),
     ...built.triggers.flatMap((item) => target.declared.triggers.get(item.name) ?? []),
   ]);
-  const orphaned = [...target.triggerCalls].filter(([file, called]) => !goingAway.has(file) && removedFunctions.has(called));
+  const orphaned = [...target.triggerCalls].flatMap(([file, names]) =>
+    goingAway.has(file) ? [] : names.filter((called) => removedFunctions.has(called)).map((called) => [file, called] as const),
+  );
   if (orphaned.length === 0) return;
   throw new MergeError(
     `These triggers call a function the bundle no longer has, which this install would remove:\n` +

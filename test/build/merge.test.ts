@@ -542,6 +542,18 @@ describe("mergeInto: triggers in either form", () => {
     expect(hashTree(target)).toEqual(before);
   });
 
+  test("a trigger whose two forms name different functions stops the install when either is dropped, as the emulator refuses it", () => {
+    mergeInto(built, target);
+    const both = { name: "mine", type: "SCHEDULED", config: { schedule: "0 * * * *" }, event_processors: { FUNCTION: { config: { function_name: "onSignup" } } }, function_name: "purgePendingUsers" };
+    writeTree(target, { "triggers/mine.json": both });
+    fs.rmSync(built, { recursive: true });
+    writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
+    const before = hashTree(target);
+
+    expectRefused(() => mergeInto(built, target), 'triggers/mine.json calls "purgePendingUsers"', "Nothing was written");
+    expect(hashTree(target)).toEqual(before);
+  });
+
   test("the bundle's own trigger in the platform's export form is recognised by name and replaced", () => {
     mergeInto(built, target);
     const file = path.join(target, "triggers/purgePendingUsersDaily.json");
