@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
 import { buildApp, PROJECT_ROOT, type BuildResult } from "../../build/build";
+import { writeTree } from "../helpers/tree";
 
 const tmp = mkdtempSync(join(tmpdir(), "build-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -88,10 +89,7 @@ function fixtureProject(name: string, files: Record<string, string>): string {
     "functions/hello.ts": `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function hello() { return "hi"; }\n`,
     ...files,
   };
-  for (const [file, text] of Object.entries(all)) {
-    mkdirSync(join(dir, file, ".."), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
+  writeTree(dir, all);
   return dir;
 }
 

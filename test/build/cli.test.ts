@@ -2,9 +2,9 @@
  * `npm run build` as a user runs it: the real CLI in a child process, printing its table, and
  * installing into a directory shaped like `appservices pull` output with --into.
  */
-import { hashTree } from "../helpers/tree";
+import { hashTree, writeTree } from "../helpers/tree";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -34,10 +34,7 @@ function pulledApp(): string {
     // The file the CLI keeps (deployTarget.ts APP_META_FILE): an install leaves it alone too.
     ".mdb/app_meta.json": '{ "client_app_id": "my-app-abcde", "group_id": "65f0c0de00000000000000a1" }\n',
   };
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(join(dir, file, ".."), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
+  writeTree(dir, files);
   return dir;
 }
 

@@ -12,6 +12,7 @@ import { deploy, DeployError, main, parseArgs, type DeployOptions, type DeploySt
 import { MANIFEST_FILE } from "../../build/merge";
 import { AdminSecretStore } from "../../emulator/http/adminSecrets";
 import { makeFixtureApp, startTestEmulator } from "../helpers/emulator";
+import { writeTree } from "../helpers/tree";
 
 /**
  * A stand-in for the `appservices` CLI: appends `{ args, env }` as one JSON line to $STUB_RECORD,
@@ -91,10 +92,8 @@ afterEach(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function writeJson(file: string, value: unknown): void {
-  const full = path.join(project, file);
-  fs.mkdirSync(path.dirname(full), { recursive: true });
-  fs.writeFileSync(full, `${JSON.stringify(value, null, 2)}\n`);
+function writeJson(file: string, value: object): void {
+  writeTree(project, { [file]: value });
 }
 
 function options(extra: Partial<DeployOptions> = {}, stub: Record<string, string> = {}): DeployOptions {

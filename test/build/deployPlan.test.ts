@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { deploy, DeployError, type DeployOptions } from "../../build/deploy";
 import { MANIFEST_FILE, mergeInto } from "../../build/merge";
 import { builtAppDir } from "../helpers/builtApp";
+import { writeTree } from "../helpers/tree";
 
 const ROOT = path.join(__dirname, "..", "..");
 const APP = "delete-user-abcde";
@@ -45,10 +46,8 @@ beforeEach(() => {
 
 afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function writeFile(file: string, content: unknown): void {
-  const full = path.join(project, file);
-  fs.mkdirSync(path.dirname(full), { recursive: true });
-  fs.writeFileSync(full, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
+function writeFile(file: string, content: string | object): void {
+  writeTree(project, { [file]: content });
 }
 
 function readJson(file: string): unknown {

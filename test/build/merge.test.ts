@@ -1,18 +1,8 @@
-import { hashTree } from "../helpers/tree";
+import { hashTree, writeTree, type Tree } from "../helpers/tree";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MANIFEST_FILE, MergeError, mergeInto } from "../../build/merge";
-
-type Tree = Record<string, string | object>;
-
-function writeTree(dir: string, tree: Tree): void {
-  for (const [file, content] of Object.entries(tree)) {
-    const full = path.join(dir, file);
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
-  }
-}
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, "utf8"));
