@@ -6,7 +6,11 @@
  * session. Secret values travel only in request bodies; no error built here quotes a body sent.
  */
 
-export const DEFAULT_ADMIN_API_URL = "https://services.cloud.mongodb.com/api/admin/v3.0";
+import { DEFAULT_ADMIN_API_BASE_URL } from "../lib/config";
+import { isRecord, tryParseJson } from "./json";
+
+/** The same default the bundle's functions use (lib/config.ts). */
+export const DEFAULT_ADMIN_API_URL = DEFAULT_ADMIN_API_BASE_URL;
 
 /** An Admin API call failed. `status` is 0 when no answer came. The message never holds a sent body. */
 export class AdminApiCallError extends Error {
@@ -108,14 +112,16 @@ async function callAdminApi(baseUrl: string, timeoutMs: number, request: Call): 
     throw new AdminApiCallError(request.operation, 0, `${request.operation} (${where}) got no answer: ${networkCause(error, timeoutMs)}.`);
   }
   const text = await response.text().catch(() => "");
-  const parsed = parseJson(text);
+  const parsed = tryParseJson(text);
   if (request.ok.includes(response.status)) return parsed;
   const apiError = isRecord(parsed) && typeof parsed.error === "string" ? `: ${parsed.error.slice(0, 300)}` : "";
   throw new AdminApiCallError(request.operation, response.status, `${request.operation} (${where}) answered ${response.status}${apiError}.`);
 }
 
 function networkCause(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  // AbortSignal.timeout rejects with a DOMException, which is not an Error of every realm (jest's): judge it by its name.
+  const name = isRecord(error) || error instanceof Error ? (error as { name?: unknown }).name : undefined;
+  if (name === "TimeoutError" || name === "AbortError") return `no answer within ${Math.round(timeoutMs / 1000)} s`;
   const cause = error instanceof Error && isRecord(error.cause) ? error.cause : undefined;
   const code = cause && typeof cause.code === "string" ? cause.code : undefined;
   const message = error instanceof Error ? error.message : String(error);
@@ -133,16 +139,4 @@ function isAppInstance(value: unknown): value is AppInstance {
 
 function isSecretInfo(value: unknown): value is SecretInfo {
   return isRecord(value) && typeof value._id === "string" && typeof value.name === "string";
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return text === "" ? undefined : JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -10,7 +10,7 @@ import { dirname, join, relative, sep } from "node:path";
 import vm from "node:vm";
 import type { FunctionMeta } from "../lib/functionMeta";
 import { checkCompatibility } from "./compat";
-import { EnvFileError, FLOWERBASE_ENV_FILE, formatFlowerbaseEnv } from "./flowerbaseEnv";
+import { EnvFileError, FLOWERBASE_ENV_FILE, formatFlowerbaseEnv, type EnvValue } from "./flowerbaseEnv";
 import { EXAMPLE_FILE, readSecretsExample } from "./secretsFile";
 import { BundleSourceMap, formatViolations, type LocatedViolation } from "./sourceLocation";
 
@@ -21,6 +21,8 @@ const BUNDLE_GLOBAL = "__deleteUserBundle";
 /** esbuild's name for the same object, local to the closure that keeps "use strict" in. */
 const MODULE_LOCAL = "__deleteUserBundleModule";
 const TARGET = "es2017";
+/** Everything the build writes at the top of its output folder; anything else there is not ours. */
+const BUILD_WRITES = ["root_config.json", "functions", "values", "triggers", FLOWERBASE_ENV_FILE];
 /** How every built function file starts; it marks a folder the build may replace. */
 const BANNER = "// App Services function";
 
@@ -63,6 +65,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   const secretNames = readSecretNames(projectDir);
   const values = readValues(projectDir, secretNames);
   const rootConfig = readJson(join(projectDir, "root_config.json"));
+  // Everything that can fail is computed before the old output is removed, so a failed build leaves it whole.
+  const envText = flowerbaseEnv(values);
 
   assertReplaceable(outDir);
   rmSync(outDir, { recursive: true, force: true });
@@ -73,7 +77,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
   );
   for (const bundle of bundles) writeText(join(outDir, "functions", `${bundle.name}.js`), bundle.code);
   for (const value of values) writeJson(join(outDir, "values", `${value.name}.json`), value);
-  writeText(join(outDir, FLOWERBASE_ENV_FILE), flowerbaseEnv(values));
+  writeText(join(outDir, FLOWERBASE_ENV_FILE), envText);
   const triggers = bundles.filter((b) => b.meta.schedule);
   for (const { name, meta } of triggers) {
     writeJson(join(outDir, "triggers", `${name}.json`), scheduledTrigger(name, meta.schedule as string));
@@ -93,6 +97,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<BuildResult>
  */
 function assertReplaceable(outDir: string): void {
   if (!existsSync(outDir) || readdirSync(outDir).length === 0) return;
+  // An app directory whose only functions are the bundle's (installed with --into) passes the
+  // banner check below, so anything at the top level the build does not write refuses it too.
+  const foreign = readdirSync(outDir).filter((entry) => !BUILD_WRITES.includes(entry));
+  if (foreign.length > 0) {
+    throw new BuildError(
+      `${outDir} is not empty and is not an earlier build, so it is not replaced: it holds ${foreign.map((e) => JSON.stringify(e)).join(", ")}, which no build writes. Choose another --out, or use --into to install into an app directory.`,
+    );
+  }
   const functionsDir = join(outDir, "functions");
   const files = existsSync(functionsDir) ? readdirSync(functionsDir, { recursive: true }).map(String).filter((f) => f.endsWith(".js")) : [];
   const ours = files.length > 0 && files.every((f) => readFileSync(join(functionsDir, f), "utf8").startsWith(BANNER));
@@ -230,19 +242,20 @@ function readMeta(label: string, code: string): FunctionMeta {
   if (typeof mod?.default !== "function") {
     throw new BuildError(`${label} has no default export: write \`export default async function ${label.replace(/^.*\/|\.ts$/g, "")}(...) {}\`.`);
   }
-  if (typeof sandbox.exports !== "function") throw new BuildError(`${label}: the built file does not assign a function to exports.`);
   return validateMeta(label, mod.meta);
 }
 
+/** The FunctionMeta flags every function must set; `schedule` is the one optional key. */
+const REQUIRED_META_KEYS = ["private", "runAsSystem", "disableArgLogs"];
 
 function validateMeta(label: string, meta: unknown): FunctionMeta {
   const fix = `export \`meta = defineFunction({ private, runAsSystem, disableArgLogs, schedule? })\` from lib/functionMeta.`;
   if (typeof meta !== "object" || meta === null) throw new BuildError(`${label} exports no metadata: ${fix}`);
   const m = meta as Record<string, unknown>;
-  for (const key of ["private", "runAsSystem", "disableArgLogs"]) {
+  for (const key of REQUIRED_META_KEYS) {
     if (typeof m[key] !== "boolean") throw new BuildError(`${label}: meta.${key} must be true or false, got ${JSON.stringify(m[key])}. ${fix}`);
   }
-  const unknownKeys = Object.keys(m).filter((k) => !["private", "runAsSystem", "disableArgLogs", "schedule"].includes(k));
+  const unknownKeys = Object.keys(m).filter((k) => !REQUIRED_META_KEYS.includes(k) && k !== "schedule");
   if (unknownKeys.length > 0) throw new BuildError(`${label}: unknown meta key(s) ${unknownKeys.join(", ")}. ${fix}`);
   if (m.schedule !== undefined) {
     const problem = cronProblem(m.schedule);
@@ -252,7 +265,7 @@ function validateMeta(label: string, meta: unknown): FunctionMeta {
 }
 
 /** App Services schedules take standard 5-field cron (minute hour day month weekday), in UTC. */
-export function cronProblem(schedule: unknown): string | undefined {
+function cronProblem(schedule: unknown): string | undefined {
   if (typeof schedule !== "string" || schedule.trim().split(/\s+/).length !== 5) return "it needs exactly five fields";
   try {
     new Cron(schedule, { paused: true, timezone: "UTC" }).stop();
@@ -276,11 +289,8 @@ function readSecretNames(projectDir: string): Set<string> {
   return new Set(Object.keys(readSecretsExample(join(projectDir, EXAMPLE_FILE), (message) => new BuildError(message))));
 }
 
-interface ValueFile {
-  name: string;
-  value: unknown;
-  from_secret: boolean;
-}
+/** A values/<name>.json file, the shape flowerbase.env is written from. */
+type ValueFile = EnvValue;
 
 function readValues(projectDir: string, secretNames: Set<string>): ValueFile[] {
   const dir = join(projectDir, "values");
@@ -326,6 +336,6 @@ function writeText(file: string, text: string): void {
   writeFileSync(file, text);
 }
 
-export function writeJson(file: string, data: unknown): void {
+function writeJson(file: string, data: unknown): void {
   writeText(file, `${JSON.stringify(data, null, 2)}\n`);
 }

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { messageOf } from "../lib/errors";
+import { isRecord, tryParseJson } from "./json";
 
 export type Kind = "functions" | "values" | "triggers";
 export const KINDS: readonly Kind[] = ["functions", "values", "triggers"];
@@ -51,8 +52,8 @@ export function configEntryKey(name: string): string {
  */
 export function hashFile(relative: string, bytes: Buffer): string {
   if (relative.endsWith(".json")) {
-    const parsed = tryParse(bytes.toString("utf8"));
-    if (parsed.ok) return hashJson(parsed.value);
+    const parsed = tryParseJson(bytes.toString("utf8"));
+    if (parsed !== undefined) return hashJson(parsed);
   }
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
@@ -83,16 +84,29 @@ export function readManifest(file: string, safeName: (name: string, what: string
   return { ...(parsed as unknown as Manifest), files: files as Record<string, string[]> };
 }
 
-export interface BuiltForManifest {
-  functions: Array<{ name: string; entry: Record<string, unknown>; source: Buffer }>;
-  values: Array<{ name: string; bytes: Buffer }>;
-  triggers: Array<{ name: string; bytes: Buffer }>;
-  /** Root files the bundle owns whole (flowerbase.env), by path. */
-  files?: Array<{ file: string; bytes: Buffer }>;
+/** A built function as the install reads it: its functions/config.json entry and its file. */
+export interface BuiltAppFunction {
+  name: string;
+  entry: Record<string, unknown>;
+  source: Buffer;
+}
+
+export interface BuiltFile {
+  name: string;
+  bytes: Buffer;
+}
+
+/** The built app directory (dist/app) as the install reads it (merge.ts readBuiltApp). */
+export interface BuiltApp {
+  functions: BuiltAppFunction[];
+  values: BuiltFile[];
+  triggers: BuiltFile[];
+  /** Root files the bundle owns whole (flowerbase.env), those the build wrote. */
+  files: Array<{ file: string; bytes: Buffer }>;
 }
 
 /** The manifest describing the built bundle once installed. */
-export function buildManifest(built: BuiltForManifest, version: string | undefined): Manifest {
+export function buildManifest(built: BuiltApp, version: string | undefined): Manifest {
   const hash = createHash("sha256");
   const files: Record<string, string[]> = {};
   for (const fn of built.functions) {
@@ -106,7 +120,7 @@ export function buildManifest(built: BuiltForManifest, version: string | undefin
       files[`${kind}/${item.name}.json`] = [hashFile(`${kind}/${item.name}.json`, item.bytes)];
     }
   }
-  for (const item of built.files ?? []) {
+  for (const item of built.files) {
     hash.update(`file ${item.file}\n`).update(item.bytes);
     files[item.file] = [hashFile(item.file, item.bytes)];
   }
@@ -148,18 +162,6 @@ function canonicalJson(value: unknown): string {
 
 function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function tryParse(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isStringList(value: unknown): value is string[] {

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApp, PROJECT_ROOT, type BuildResult } from "./build";
+import { invocationDir } from "./invocationDir";
 import { mergeInto } from "./merge";
 import { messageOf } from "../lib/errors";
 
@@ -38,12 +39,11 @@ function parseBuildArgs(argv: string[]): { out?: string; into?: string; force: b
   for (const name of ["out", "into"] as const) {
     if (values[name] !== undefined && (values[name] === "" || values[name]!.startsWith("--"))) throw new Error(`--${name} needs a directory, e.g. --${name} ../my-app\n${USAGE}`);
   }
-  // npm runs scripts in the project root; INIT_CWD is where the user ran npm.
-  const from = (dir: string | undefined) => (dir === undefined ? undefined : resolve(process.env.INIT_CWD || process.cwd(), dir));
+  const from = (dir: string | undefined) => (dir === undefined ? undefined : resolve(invocationDir(), dir));
   return { out: from(values.out), into: from(values.into), force: values.force ?? false };
 }
 
-export function formatBuildTable(result: BuildResult): string {
+function formatBuildTable(result: BuildResult): string {
   const rows = result.functions.map((f) => [
     f.name,
     `${(f.bytes / 1024).toFixed(1)} KiB`,
@@ -74,11 +74,13 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
 }
 
-main().catch((error: Error) => {
-  if (error instanceof HelpRequested) {
-    console.log(error.message);
-    return;
-  }
-  console.error(`${error.name === "MergeError" ? "Not installed" : "Build failed"}: ${error.message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: Error) => {
+    if (error instanceof HelpRequested) {
+      console.log(error.message);
+      return;
+    }
+    console.error(`${error.name === "MergeError" ? "Not installed" : "Build failed"}: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -38,11 +38,14 @@ import { AdminApiCallError, DEFAULT_ADMIN_API_URL, openAdminApiSession, type Adm
 import { DeployError, type DeployStep } from "./deployError";
 import { checkProjectId, pickApp, readAppMeta, resolveProject, type AppMeta } from "./deployTarget";
 import { describePlan, planPush, planSecrets, type DeployPlan } from "./deployPlan";
-import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample, SECRETS_FILE, secretStatus, type SecretStatus } from "./secretsFile";
+import { ADMIN_KEY_SECRETS, EXAMPLE_FILE, parseSecretsMap, readSecretsExample, SECRETS_FILE, secretsReadiness, type SecretStatus } from "./secretsFile";
+import { invocationDir } from "./invocationDir";
 import { MANIFEST_FILE } from "./merge";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs as parseNodeArgs } from "node:util";
+import { messageOf } from "../lib/errors";
 
 export { DeployError, type DeployStep } from "./deployError";
 
@@ -243,7 +246,7 @@ function readSecrets(cwd: string): Map<string, string> {
     );
   }
   const provided = parseSecretsMap(fs.readFileSync(secretsPath, "utf8"), secretsPath, false, (message) => new DeployError("secrets", message));
-  const problems = secretProblems(names, example, provided);
+  const problems = secretProblems(example, provided);
   if (problems.length > 0) {
     throw new DeployError(
       "secrets",
@@ -254,10 +257,9 @@ function readSecrets(cwd: string): Map<string, string> {
 }
 
 /** What is wrong with the provided secrets, "<problem>: <names>" per problem; never a value. */
-function secretProblems(names: string[], example: Record<string, unknown>, provided: Record<string, unknown>): string[] {
+function secretProblems(example: Record<string, unknown>, provided: Record<string, unknown>): string[] {
   const byProblem = new Map<SecretStatus, string[]>();
-  for (const name of names) {
-    const status = secretStatus(Object.hasOwn(provided, name) ? provided[name] : undefined, example[name]);
+  for (const { name, status } of secretsReadiness(example, provided)) {
     if (status !== "ready") byProblem.set(status, [...(byProblem.get(status) ?? []), name]);
   }
   return [...byProblem].map(([problem, affected]) => `${problem}: ${affected.join(", ")}`);
@@ -525,29 +527,45 @@ export interface DeployArgs {
   help: boolean;
 }
 
-const VALUE_FLAGS = { "--app": "app", "--project": "project", "--into": "into", "--admin-api-url": "adminApiUrl" } as const;
-const SWITCHES = { "--dry-run": "dryRun", "--replace-app": "replaceApp", "--help": "help", "-h": "help" } as const;
+const OPTIONS = {
+  app: { type: "string" },
+  project: { type: "string" },
+  into: { type: "string" },
+  "admin-api-url": { type: "string" },
+  "dry-run": { type: "boolean" },
+  "replace-app": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
+/** Strict, like the other CLIs: a misspelled option is an error, never silently ignored. */
 export function parseArgs(argv: string[]): DeployArgs {
-  const args: DeployArgs = { app: "", dryRun: false, replaceApp: false, help: false };
-  const valueOf = (flag: string, index: number): string => {
-    const value = argv[index + 1];
-    if (value === undefined || value.startsWith("--")) throw new DeployError("usage", `${flag} needs a value: ${USAGE}`);
-    return value;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    if (Object.hasOwn(VALUE_FLAGS, flag)) {
-      const value = inline ?? valueOf(flag, i++);
-      if (value === "") throw new DeployError("usage", `${flag} needs a value: ${USAGE}`);
-      args[VALUE_FLAGS[flag as keyof typeof VALUE_FLAGS]] = value;
-    } else if (Object.hasOwn(SWITCHES, flag) && inline === undefined) {
-      args[SWITCHES[flag as keyof typeof SWITCHES]] = true;
-    } else throw new DeployError("usage", `Unknown argument "${arg}": ${USAGE}`);
+  let values: { app?: string; project?: string; into?: string; "admin-api-url"?: string; "dry-run"?: boolean; "replace-app"?: boolean; help?: boolean };
+  try {
+    ({ values } = parseNodeArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new DeployError("usage", `${usageProblem(error)}: ${USAGE}`);
   }
+  for (const name of ["app", "project", "into", "admin-api-url"] as const) {
+    if (values[name] === "") throw new DeployError("usage", `--${name} needs a value: ${USAGE}`);
+  }
+  const args: DeployArgs = { app: values.app ?? "", dryRun: values["dry-run"] ?? false, replaceApp: values["replace-app"] ?? false, help: values.help ?? false };
+  if (values.project !== undefined) args.project = values.project;
+  if (values.into !== undefined) args.into = values.into;
+  if (values["admin-api-url"] !== undefined) args.adminApiUrl = values["admin-api-url"];
   if (!args.help && args.app === "") throw new DeployError("usage", `--app is required: ${USAGE}`);
   return args;
+}
+
+/** node:util's parse error in this CLI's words: the option and what is wrong with it. */
+function usageProblem(error: unknown): string {
+  const message = messageOf(error);
+  const quoted = /'(-[^' ]*|[^']*)'/.exec(message)?.[1] ?? "";
+  const flag = quoted.split(" ")[0];
+  const code = (error as { code?: unknown }).code;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    return message.includes("does not take an argument") ? `${flag} takes no value` : `${flag} needs a value`;
+  }
+  return `Unknown argument "${quoted}"`;
 }
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
@@ -562,7 +580,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       dryRun: args.dryRun,
       replaceApp: args.replaceApp,
       ...(args.project === undefined ? {} : { project: args.project }),
-      ...(args.into === undefined ? {} : { into: args.into }),
+      // npm runs the script in the project root: a relative --into means the folder npm was run in.
+      ...(args.into === undefined ? {} : { into: path.resolve(invocationDir(), args.into) }),
       ...(args.adminApiUrl === undefined ? {} : { adminApiBaseUrl: args.adminApiUrl }),
     });
     return 0;

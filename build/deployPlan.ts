@@ -4,28 +4,19 @@
  * nor a network.
  *
  * Deploy pushes the app directory as it is (it never installs the bundle), so with --into the
- * bundle in DIR is compared with the current build (dist/app): an entry is added when the build
- * has it and DIR's manifest does not list it, changed when what is on disk in DIR differs from the
- * build (by the content hashes of bundleManifest.ts), removed when DIR's manifest lists it and the
- * build no longer has it. Anything but "unchanged" means `npm run build -- --into DIR` is due.
+ * dry run shows what `npm run build -- --into DIR` would do to DIR now (merge.ts planInstall, the
+ * install's own plan, nothing written): an entry is added, changed or removed, or unchanged.
+ * Anything but "unchanged" means the install is due.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildManifest, configEntryKey, hashFile, hashJson, KINDS, ManifestError, readManifest, SINGULAR, type Kind, type Manifest } from "./bundleManifest";
+import { buildManifest, KINDS, SINGULAR } from "./bundleManifest";
 import { DeployError } from "./deployError";
-import { MANIFEST_FILE, MergeError, readBuiltApp } from "./merge";
-import { EXAMPLE_FILE, parseSecretsMap, SECRETS_FILE, readSecretsExample, secretStatus, type SecretStatus } from "./secretsFile";
-import { firstSymlink, kindOf } from "./targetPaths";
+import { MANIFEST_FILE, MergeError, planInstall, readBuiltApp, type EntryChange, type InstallEntry, type InstallPlan } from "./merge";
+import { EXAMPLE_FILE, parseSecretsMap, SECRETS_FILE, readSecretsExample, secretsReadiness, type SecretStatus } from "./secretsFile";
 
-export type EntryChange = "added" | "changed" | "removed" | "unchanged";
-
-export interface BundleEntry {
-  kind: Kind;
-  name: string;
-  change: EntryChange;
-  /** Changed in DIR since the bundle wrote it (its hash is not in DIR's manifest): `--into` keeps it unless --force. */
-  editedInDir?: boolean;
-}
+/** One of the bundle's entries and what the install would do to it. */
+export type BundleEntry = InstallEntry;
 
 export interface PushPlan {
   /** The directory a push sends, as it is. */
@@ -38,6 +29,8 @@ export interface PushPlan {
   installed: boolean;
   /** Without --into every entry is "added": the whole app is replaced. */
   entries: BundleEntry[];
+  /** With --into: the error the install would stop with unless --force. */
+  refusal?: string;
 }
 
 export type SecretReadiness = SecretStatus | `${typeof SECRETS_FILE} absent` | `${typeof SECRETS_FILE} not valid JSON`;
@@ -57,6 +50,7 @@ export interface DeployPlan {
 const CHANGE_ORDER: readonly EntryChange[] = ["added", "changed", "removed", "unchanged"];
 const MARK: Record<EntryChange, string> = { added: "+", changed: "~", removed: "-", unchanged: "=" };
 const EDITED = " (edited here since the bundle was installed: `npm run build -- --into` keeps the edit and stops unless you pass --force)";
+const TAKEN = " (this directory has its own of that name: `npm run build -- --into` stops unless you pass --force)";
 
 /** The bundle in `dir` against the build in `builtDir`; without `into`, the build alone. */
 export function planPush(builtDir: string, dir: string, into: string | undefined): PushPlan {
@@ -66,21 +60,15 @@ export function planPush(builtDir: string, dir: string, into: string | undefined
     const entries = KINDS.flatMap((kind) => next[kind].map((name): BundleEntry => ({ kind, name, change: "added" })));
     return { dir, builtDir, installed: true, entries };
   }
-  const installed = readDirManifest(dir);
-  const onDisk = hashOnDisk(dir);
-  const entries = KINDS.flatMap((kind): BundleEntry[] => {
-    const listed = new Set(installed?.[kind] ?? []);
-    const current = next[kind].map((name): BundleEntry => {
-      if (!listed.has(name)) return { kind, name, change: "added" };
-      const keys = entryKeys(kind, name);
-      if (keys.every((key) => onDisk(key) === next.files[key]?.[0])) return { kind, name, change: "unchanged" };
-      const edited = keys.some((key) => !(installed?.files[key] ?? []).includes(onDisk(key) ?? ""));
-      return { kind, name, change: "changed", ...(edited ? { editedInDir: true } : {}) };
-    });
-    const dropped = [...listed].filter((name) => !next[kind].includes(name)).map((name): BundleEntry => ({ kind, name, change: "removed" }));
-    return [...current, ...dropped];
-  });
-  return { dir, builtDir, into, installed: installed !== undefined, entries: sortEntries(entries) };
+  const install = readInstallPlan(builtDir, dir);
+  return {
+    dir,
+    builtDir,
+    into,
+    installed: install.installed,
+    entries: sortEntries(install.entries),
+    ...(install.refusal === undefined ? {} : { refusal: install.refusal }),
+  };
 }
 
 /** The secrets deploy would set (secrets.example.json's names) and whether secrets.json has each ready. */
@@ -95,8 +83,7 @@ export function planSecrets(cwd: string): SecretsPlan {
   } catch {
     return { file, secrets: names.map((name) => ({ name, readiness: `${SECRETS_FILE} not valid JSON` })) };
   }
-  const valueOf = (name: string): unknown => (Object.hasOwn(provided, name) ? provided[name] : undefined);
-  return { file, secrets: names.map((name) => ({ name, readiness: secretStatus(valueOf(name), example[name]) })) };
+  return { file, secrets: secretsReadiness(example, provided).map(({ name, status }) => ({ name, readiness: status })) };
 }
 
 /** Whether the push plan shows DIR behind the build (or without the bundle). */
@@ -123,8 +110,9 @@ function describePush(push: PushPlan, cwd: string): string[] {
   }
   const lines = [
     `A push would send ${shown(push.dir)} as it is. Its bundle against the current build (${shown(push.builtDir)}): + added, ~ changed, - removed, = unchanged`,
-    ...push.entries.map((entry) => `  ${MARK[entry.change]} ${SINGULAR[entry.kind]} ${entry.name}${entry.editedInDir ? EDITED : ""}`),
+    ...push.entries.map((entry) => `  ${MARK[entry.change]} ${SINGULAR[entry.kind]} ${entry.name}${entryNote(entry)}`),
   ];
+  if (push.refusal !== undefined) lines.push(`\`npm run build -- --into ${push.into}\` would stop here: ${push.refusal}`);
   if (!push.installed) lines.push(`${shown(push.dir)} does not have the bundle installed (no ${MANIFEST_FILE}), so a push would deploy none of it.`);
   lines.push(
     needsInstall(push)
@@ -132,6 +120,11 @@ function describePush(push: PushPlan, cwd: string): string[] {
       : `${shown(push.dir)} is up to date with the build.`,
   );
   return lines;
+}
+
+function entryNote(entry: BundleEntry): string {
+  if (entry.refused !== undefined) return entry.change === "added" ? TAKEN : EDITED;
+  return entry.kept === undefined ? "" : ` (kept by \`npm run build -- --into\`: ${entry.kept})`;
 }
 
 function describeSecrets(secrets: SecretsPlan): string[] {
@@ -155,39 +148,14 @@ function readBuild(builtDir: string): ReturnType<typeof readBuiltApp> {
   }
 }
 
-function readDirManifest(dir: string): Manifest | undefined {
+/** The install's plan for `dir`; a directory the install cannot read stops the dry run with the install's reason. */
+function readInstallPlan(builtDir: string, dir: string): InstallPlan {
   try {
-    // Names are only printed here, never used as paths.
-    return readManifest(path.join(dir, MANIFEST_FILE), () => undefined);
+    return planInstall(builtDir, dir);
   } catch (error) {
-    if (!(error instanceof ManifestError)) throw error;
+    if (!(error instanceof MergeError)) throw error;
     throw new DeployError("app-dir", `${error.message} Nothing was deployed.`);
   }
-}
-
-/** The keys bundleManifest.ts hashes an entry under. */
-function entryKeys(kind: Kind, name: string): string[] {
-  return kind === "functions" ? [`functions/${name}.js`, configEntryKey(name)] : [`${kind}/${name}.json`];
-}
-
-/** The content hash of what `dir` holds at a manifest key; undefined when nothing (or a link) is there. */
-function hashOnDisk(dir: string): (key: string) => string | undefined {
-  const configPrefix = configEntryKey("");
-  const configFile = "functions/config.json";
-  const config = readableFile(dir, configFile) ? tryParseJson(fs.readFileSync(path.join(dir, configFile), "utf8")) : undefined;
-  return (key) => {
-    if (key.startsWith(configPrefix)) {
-      const name = key.slice(configPrefix.length);
-      const entry = Array.isArray(config) ? config.find((e: unknown) => isRecord(e) && e.name === name) : undefined;
-      return entry === undefined ? undefined : hashJson(entry);
-    }
-    return readableFile(dir, key) ? hashFile(key, fs.readFileSync(path.join(dir, key))) : undefined;
-  };
-}
-
-/** A regular file reached without following a link (the same rule the merge keeps). */
-function readableFile(dir: string, relative: string): boolean {
-  return firstSymlink(dir, relative) === undefined && kindOf(dir, relative) === "file";
 }
 
 function sortEntries(entries: BundleEntry[]): BundleEntry[] {
@@ -195,14 +163,3 @@ function sortEntries(entries: BundleEntry[]): BundleEntry[] {
   return [...entries].sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

@@ -14,7 +14,7 @@ import * as path from "node:path";
 import type { AppInstance } from "./adminApiSession";
 import { DeployError } from "./deployError";
 
-export const APP_META_FILE = path.join(".mdb", "app_meta.json");
+const APP_META_FILE = path.join(".mdb", "app_meta.json");
 /** Atlas project ids are ObjectIds: 24 hexadecimal digits. */
 const PROJECT_ID = /^[0-9a-f]{24}$/i;
 const WHERE_PROJECT_ID = "Atlas shows it under Project Settings → Project ID";

@@ -10,6 +10,8 @@
  */
 import { FLOWERBASE_ENV_FILE } from "./flowerbaseEnv";
 import { messageOf } from "../lib/errors";
+import { isRecord, tryParseJson } from "./json";
+import { triggerFunctionNames } from "./triggerFunction";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -22,6 +24,9 @@ import {
   ManifestError,
   readManifest,
   SINGULAR,
+  type BuiltApp,
+  type BuiltAppFunction,
+  type BuiltFile,
   type Kind,
   type Manifest,
 } from "./bundleManifest";
@@ -69,33 +74,14 @@ function isAppDirectory(dir: string): boolean {
   return fs.existsSync(path.join(dir, ROOT_CONFIG)) || fs.existsSync(path.join(dir, FLOWERBASE_MARKER));
 }
 const FUNCTIONS_CONFIG = "functions/config.json";
-/** Where the bundle writes, always: none of these may be a symbolic link. */
 /**
  * Files at the app's root the bundle owns whole, hashed in the manifest like the others: the
  * values for Flowerbase (build/flowerbaseEnv.ts), which reads its app directory's root files only
  * as the server owner loads them, never as App Services configuration.
  */
 const BUNDLE_FILES = [FLOWERBASE_ENV_FILE];
+/** Where the bundle writes, always: none of these may be a symbolic link. */
 const FIXED_PATHS = ["functions", "values", "triggers", FUNCTIONS_CONFIG, MANIFEST_FILE, ...BUNDLE_FILES];
-
-interface BuiltFunction {
-  name: string;
-  entry: Record<string, unknown>;
-  source: Buffer;
-}
-
-interface BuiltFile {
-  name: string;
-  bytes: Buffer;
-}
-
-export interface BuiltApp {
-  functions: BuiltFunction[];
-  values: BuiltFile[];
-  triggers: BuiltFile[];
-  /** Root files the bundle owns whole (BUNDLE_FILES), those the build wrote. */
-  files: Array<{ file: string; bytes: Buffer }>;
-}
 
 interface TargetApp {
   /** The app directory, resolved once (the directory the user names may itself be a link). */
@@ -106,8 +92,8 @@ interface TargetApp {
   manifest: Manifest | undefined;
   /** For values and triggers: every name in use, with the files (relative paths) that declare it. */
   declared: Record<"values" | "triggers", Map<string, string[]>>;
-  /** Each readable trigger file in the target, with the function it calls. */
-  triggerCalls: Map<string, string>;
+  /** Each readable trigger file in the target, with the functions it names (two when its two forms disagree). */
+  triggerCalls: Map<string, string[]>;
 }
 
 /** One write or removal, all of them computed before any is carried out. */
@@ -116,6 +102,83 @@ type Change = { op: "write"; file: string; bytes: Buffer } | { op: "remove"; fil
 interface Plan {
   changes: Change[];
   report: MergeReport;
+}
+
+/** What an install would do to one of the bundle's functions, values or triggers. */
+export type EntryChange = "added" | "changed" | "removed" | "unchanged";
+
+export interface InstallEntry {
+  kind: Kind;
+  name: string;
+  change: EntryChange;
+  /** Why `--into` stops at this entry unless --force: the directory's own entry of that name, or the bundle's changed since it wrote it. */
+  refused?: string;
+  /** Why `--into` leaves this entry, which the bundle dropped, in place. */
+  kept?: string;
+}
+
+export interface InstallPlan {
+  /** The directory has the bundle's manifest. */
+  installed: boolean;
+  /** Every entry the build has or the manifest lists, in KINDS order then by name. */
+  entries: InstallEntry[];
+  /** The files an install would write, remove or leave as they are (the report `--into` prints; with --force when refused). */
+  report: MergeReport;
+  /** The error `--into` without --force would stop with, writing nothing; undefined when it would install. */
+  refusal?: string;
+}
+
+/**
+ * What `mergeInto(builtAppDir, targetDir)` would do, without writing anything: the same reading,
+ * collision check and plan, so a dry run cannot disagree with the install. A directory the install
+ * cannot read at all throws the install's MergeError.
+ */
+export function planInstall(builtAppDir: string, targetDir: string): InstallPlan {
+  const built = readBuiltApp(builtAppDir);
+  const target = readTarget(targetDir);
+  const collisions = findCollisions(built, target);
+  let refusal = collisions.length > 0 ? collisionError(target, collisions).message : undefined;
+  let plan: Plan;
+  try {
+    plan = planMerge(built, target, buildManifest(built, undefined));
+  } catch (error) {
+    if (!(error instanceof MergeError)) throw error;
+    refusal ??= error.message;
+    plan = { changes: [], report: { added: [], updated: [], removed: [], unchanged: [], kept: [] } };
+  }
+  const refusedEntry = new Map(collisions.flatMap((c) => (c.kind === undefined ? [] : [[`${c.kind}/${c.name}`, c.text] as const])));
+  const keptEntry = new Map(plan.report.kept.map((k) => [k.entry, k.reason]));
+  const entries = KINDS.flatMap((kind): InstallEntry[] => {
+    const ours = ourNames(target.manifest, kind);
+    const current = builtNames(built, kind);
+    const present = current.map((name): InstallEntry => {
+      const refused = refusedEntry.get(`${kind}/${name}`);
+      const change: EntryChange = !ours.has(name) ? "added" : refused === undefined && entryUnchanged(built, target, kind, name) ? "unchanged" : "changed";
+      return { kind, name, change, ...(refused === undefined ? {} : { refused }) };
+    });
+    const dropped = [...ours]
+      .filter((name) => !current.includes(name))
+      .sort()
+      .map((name): InstallEntry => {
+        const kept = keptEntry.get(`${SINGULAR[kind]} "${name}"`);
+        return { kind, name, change: "removed", ...(kept === undefined ? {} : { kept }) };
+      });
+    return [...present, ...dropped];
+  });
+  return { installed: target.manifest !== undefined, entries, report: plan.report, ...(refusal === undefined ? {} : { refusal }) };
+}
+
+/** An install would leave the entry byte for byte as it is: its file, and for a function its one config entry. */
+function entryUnchanged(built: BuiltApp, target: TargetApp, kind: Kind, name: string): boolean {
+  const sameFile = (file: string, bytes: Buffer): boolean => kindOf(target.dir, file) === "file" && fs.readFileSync(path.join(target.dir, file)).equals(bytes);
+  if (kind === "functions") {
+    const fn = built.functions.find((f) => f.name === name) as BuiltAppFunction;
+    const entries = (target.functionsConfig ?? []).filter((entry) => entryName(entry) === name);
+    return sameFile(`functions/${name}.js`, fn.source) && entries.length === 1 && JSON.stringify(entries[0]) === JSON.stringify(fn.entry);
+  }
+  const item = built[kind].find((i) => i.name === name) as BuiltFile;
+  const declaredIn = target.declared[kind].get(name) ?? [];
+  return sameFile(`${kind}/${name}.json`, item.bytes) && declaredIn.length === 1;
 }
 
 export function mergeInto(builtAppDir: string, targetDir: string, options: MergeOptions = {}): MergeReport {
@@ -145,7 +208,7 @@ export function readBuiltApp(dir: string): BuiltApp {
   }
   const entries = parseJsonFile(configFile, "the built app");
   if (!Array.isArray(entries)) throw new MergeError(`${configFile} must hold a JSON array: rebuild with \`npm run build\`.`);
-  const functions = entries.map((entry): BuiltFunction => {
+  const functions = entries.map((entry): BuiltAppFunction => {
     const name = entryName(entry);
     if (name === undefined || !isRecord(entry)) {
       throw new MergeError(`${configFile} has an entry without a name: rebuild with \`npm run build\`.`);
@@ -235,30 +298,16 @@ function declaredNames(dir: string, kind: "values" | "triggers"): Map<string, st
   return declared;
 }
 
-/** Trigger files (not links) and the function each calls, in either form a trigger may take. */
-function triggerCalls(dir: string): Map<string, string> {
-  const calls = new Map<string, string>();
+/** Trigger files (not links) and the functions each names, in either form a trigger may take. */
+function triggerCalls(dir: string): Map<string, string[]> {
+  const calls = new Map<string, string[]>();
   for (const { file, link } of listJsonFiles(path.join(dir, "triggers"))) {
     if (link) continue;
     const relative = `triggers/${file}`;
-    const called = triggerFunctionName(tryParseJson(fs.readFileSync(path.join(dir, relative), "utf8")));
-    if (called !== undefined) calls.set(relative, called);
+    const called = triggerFunctionNames(tryParseJson(fs.readFileSync(path.join(dir, relative), "utf8"))).filter((name): name is string => typeof name === "string");
+    if (called.length > 0) calls.set(relative, called);
   }
   return calls;
-}
-
-/**
- * The function a trigger calls. The platform's export (and the build) writes it as
- * `event_processors.FUNCTION.config.function_name`; older app directories, and Flowerbase's
- * reader's fallback, put a top-level `function_name` (../shared/docs/flowerbase.md).
- */
-export function triggerFunctionName(trigger: unknown): string | undefined {
-  if (!isRecord(trigger)) return undefined;
-  const processors = isRecord(trigger.event_processors) ? trigger.event_processors : undefined;
-  const fn = processors && isRecord(processors.FUNCTION) ? processors.FUNCTION : undefined;
-  const config = fn && isRecord(fn.config) ? fn.config : undefined;
-  if (config && typeof config.function_name === "string") return config.function_name;
-  return typeof trigger.function_name === "string" ? trigger.function_name : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,32 +377,46 @@ function targetFunctionNames(target: TargetApp, name: string): string[] {
   return where;
 }
 
-function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): void {
-  const collisions: string[] = [];
+/** An entry of the build the target already has without it being provably the bundle's (kind undefined for a root file). */
+interface Collision {
+  kind?: Kind;
+  name: string;
+  text: string;
+}
+
+function findCollisions(built: BuiltApp, target: TargetApp): Collision[] {
+  const collisions: Collision[] = [];
   for (const kind of KINDS) {
     const ours = ourNames(target.manifest, kind);
     for (const name of builtNames(built, kind)) {
       if (ours.has(name)) {
         const problems = ownershipProblems(target, kind, name);
-        if (problems.length > 0) collisions.push(`${SINGULAR[kind]} "${name}", listed in ${MANIFEST_FILE} but ${problems.join("; ")}`);
+        if (problems.length > 0) collisions.push({ kind, name, text: `${SINGULAR[kind]} "${name}", listed in ${MANIFEST_FILE} but ${problems.join("; ")}` });
         continue;
       }
       const where = kind === "functions" ? targetFunctionNames(target, name) : (target.declared[kind].get(name) ?? []);
       const described = where.map((file) => (kindOf(target.dir, file) === "symlink" ? `${file}, a symbolic link` : file));
-      if (where.length > 0) collisions.push(`${SINGULAR[kind]} "${name}" (${described.join(", ")})`);
+      if (where.length > 0) collisions.push({ kind, name, text: `${SINGULAR[kind]} "${name}" (${described.join(", ")})` });
     }
   }
   for (const { file } of built.files) {
     const reason = whyNotOurs(target, file);
-    if (reason !== undefined) collisions.push(`file "${file}" (${reason})`);
+    if (reason !== undefined) collisions.push({ name: file, text: `file "${file}" (${reason})` });
   }
-  if (collisions.length > 0 && !force) {
-    throw new MergeError(
-      `The app in ${target.dir} already has entries the bundle did not write:\n` +
-        collisions.map((c) => `  - ${c}`).join("\n") +
-        `\nRename them in the app (or in the bundle), or pass --force to replace them with the bundle's. Nothing was written.`,
-    );
-  }
+  return collisions;
+}
+
+function collisionError(target: TargetApp, collisions: Collision[]): MergeError {
+  return new MergeError(
+    `The app in ${target.dir} already has entries the bundle did not write:\n` +
+      collisions.map((c) => `  - ${c.text}`).join("\n") +
+      `\nRename them in the app (or in the bundle), or pass --force to replace them with the bundle's. Nothing was written.`,
+  );
+}
+
+function refuseCollisions(built: BuiltApp, target: TargetApp, force: boolean): void {
+  const collisions = findCollisions(built, target);
+  if (collisions.length > 0 && !force) throw collisionError(target, collisions);
 }
 
 function refuseSymlinks(dir: string, relatives: readonly string[]): void {
@@ -436,7 +499,9 @@ function refuseOrphanedTriggers(built: BuiltApp, target: TargetApp, stale: Recor
     ...stale.triggers.flatMap((name) => target.declared.triggers.get(name) ?? []),
     ...built.triggers.flatMap((item) => target.declared.triggers.get(item.name) ?? []),
   ]);
-  const orphaned = [...target.triggerCalls].filter(([file, called]) => !goingAway.has(file) && removedFunctions.has(called));
+  const orphaned = [...target.triggerCalls].flatMap(([file, names]) =>
+    goingAway.has(file) ? [] : names.filter((called) => removedFunctions.has(called)).map((called) => [file, called] as const),
+  );
   if (orphaned.length === 0) return;
   throw new MergeError(
     `These triggers call a function the bundle no longer has, which this install would remove:\n` +
@@ -511,10 +576,6 @@ function writeAtomically(file: string, bytes: Buffer): void {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function entryName(value: unknown): string | undefined {
   return isRecord(value) && typeof value.name === "string" ? value.name : undefined;
 }
@@ -539,14 +600,6 @@ function parseJson(text: string, file: string, where: string): unknown {
   } catch (error) {
     const fix = where === "the built app" ? "rebuild with `npm run build`" : "fix the file or pull the app again";
     throw new MergeError(`${file} in ${where} is not valid JSON (${messageOf(error)}): ${fix}.`);
-  }
-}
-
-function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

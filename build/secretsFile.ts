@@ -61,6 +61,13 @@ export type SecretStatus =
   | "still the placeholder from the example"
   | `longer than ${typeof SECRET_VALUE_MAX} characters`;
 
+/** Each secret the example lists, by name, with whether secrets.json has it ready: what deploy and its dry run both judge by. */
+export function secretsReadiness(example: Record<string, unknown>, provided: Record<string, unknown>): Array<{ name: string; status: SecretStatus }> {
+  return Object.keys(example)
+    .sort()
+    .map((name) => ({ name, status: secretStatus(Object.hasOwn(provided, name) ? provided[name] : undefined, example[name]) }));
+}
+
 /** Whether one secret's value in secrets.json can be set; never says anything about the value itself. */
 export function secretStatus(value: unknown, placeholder: unknown): SecretStatus {
   if (value === undefined) return "missing";

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { EnvFileError, FLOWERBASE_ENV_FILE, parseFlowerbaseEnv } from "../../build/flowerbaseEnv";
+import { triggerFunctionNames } from "../../build/triggerFunction";
 import type { FunctionConfig, Platform } from "./types";
 
 export interface TriggerDefinition {
@@ -124,9 +125,7 @@ function readTriggers(dir: string): TriggerDefinition[] {
  * app directory may hold either; both naming different functions is ambiguous.
  */
 function triggerFunctionName(file: string, trigger: TriggerFile): string {
-  const processor = trigger.event_processors?.FUNCTION?.config?.function_name;
-  const topLevel = trigger.function_name;
-  const names = [processor, topLevel].filter((n) => n !== undefined);
+  const names = triggerFunctionNames(trigger);
   if (names.length === 0) {
     throw new AppDirectoryError(`${file} names no function: add "event_processors": { "FUNCTION": { "config": { "function_name": "<function>" } } }.`);
   }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import vm from "node:vm";
 import { buildApp, PROJECT_ROOT, type BuildResult } from "../../build/build";
+import { writeTree } from "../helpers/tree";
 
 const tmp = mkdtempSync(join(tmpdir(), "build-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -96,10 +97,7 @@ function fixtureProject(name: string, files: Record<string, string>): string {
     "functions/hello.ts": `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function hello() { return "hi"; }\n`,
     ...files,
   };
-  for (const [file, text] of Object.entries(all)) {
-    mkdirSync(join(dir, file, ".."), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
+  writeTree(dir, all);
   return dir;
 }
 
@@ -157,6 +155,43 @@ describe("build failures name the file and the fix", () => {
     await expect(failBuild(dir)).rejects.toThrow(/values\/key\.json: "name" must be "key"/);
   });
 
+  it("refuses a project without function sources", async () => {
+    const dir = fixtureProject("no-sources", {});
+    rmSync(join(dir, "functions", "hello.ts"));
+    await expect(failBuild(dir)).rejects.toThrow(/^No function sources found in .*functions: add one TypeScript file per function\.$/);
+  });
+
+  it("refuses a value file without \"value\"", async () => {
+    const dir = fixtureProject("no-value", { "values/key.json": `{ "name": "key" }` });
+    await expect(failBuild(dir)).rejects.toThrow(/^values\/key\.json: "value" is missing\.$/);
+  });
+
+  it("refuses from_secret that is not true or false", async () => {
+    const dir = fixtureProject("bad-from-secret", { "values/key.json": `{ "name": "key", "value": "keySecret", "from_secret": "yes" }` });
+    await expect(failBuild(dir)).rejects.toThrow(/^values\/key\.json: "from_secret" must be true or false\.$/);
+  });
+
+  it("refuses a missing root_config.json", async () => {
+    const dir = fixtureProject("no-root-config", {});
+    rmSync(join(dir, "root_config.json"));
+    await expect(failBuild(dir)).rejects.toThrow(/root_config\.json is missing\.$/);
+  });
+
+  it("refuses a root_config.json that is not JSON", async () => {
+    const dir = fixtureProject("bad-root-config", {});
+    writeFileSync(join(dir, "root_config.json"), "{ name: fixture }");
+    await expect(failBuild(dir)).rejects.toThrow(/root_config\.json is not valid JSON: /);
+  });
+
+  it.each([
+    ["a name that is not an environment variable name", "my-value", "1", /values\/my-value\.json: "my-value" is not a valid environment variable name \(letters, digits and _\): rename the value\./],
+    ["a value with a line break", "multi", '"one\\ntwo"', /values\/multi\.json: the value cannot be written on one environment line \(a line break, or not JSON\): change the value\./],
+    ["a value that needs quoting and holds a quote", "quoted", `"#it's"`, /values\/quoted\.json: the value needs quoting \(it starts with a quote or holds #\) and holds a ' too: change the value\./],
+  ])("refuses a value flowerbase.env cannot hold: %s", async (_, name, value, message) => {
+    const dir = fixtureProject(`env-${name}`, { [`values/${name}.json`]: `{ "name": "${name}", "value": ${value} }` });
+    await expect(failBuild(dir)).rejects.toThrow(message);
+  });
+
   it("refuses a function that bundles a package from node_modules", async () => {
     const dir = fixtureProject("packaged", {
       "functions/hello.ts": `import { meta as m } from "fake-pkg";\nexport const meta = m;\nexport default async function hello() {}\n`,
@@ -176,5 +211,41 @@ describe("build failures name the file and the fix", () => {
   it("reports an esbuild syntax error with its file", async () => {
     const dir = fixtureProject("syntax", { "functions/hello.ts": `export default async function hello( {\n` });
     await expect(failBuild(dir)).rejects.toThrow(/functions\/hello\.ts: esbuild failed: .*hello\.ts:\d+/);
+  });
+});
+
+describe("the output folder is replaced only when it is an earlier build", () => {
+  it("refuses an app directory whose only functions are the bundle's, naming what the build does not write", async () => {
+    const dir = fixtureProject("out-is-app", {});
+    const out = join(dir, "dist");
+    await failBuild(dir);
+    // What --into leaves: the bundle's functions next to the app's own configuration.
+    mkdirSync(join(out, "auth"));
+    writeFileSync(join(out, "auth", "providers.json"), "{}");
+    writeFileSync(join(out, ".app-services-bundle.json"), "{}");
+    await expect(failBuild(dir)).rejects.toThrow(/is not an earlier build, so it is not replaced: it holds "\.app-services-bundle\.json", "auth", which no build writes\. Choose another --out/);
+    expect(readdirSync(out).sort()).toEqual([".app-services-bundle.json", "auth", "flowerbase.env", "functions", "root_config.json"]);
+    expect(readFileSync(join(out, "auth", "providers.json"), "utf8")).toBe("{}");
+  });
+
+  it("replaces an earlier build", async () => {
+    const dir = fixtureProject("out-rebuilt", {});
+    await failBuild(dir);
+    const result = await failBuild(dir);
+    expect(result.functions.map((f) => f.name)).toEqual(["hello"]);
+  });
+});
+
+describe("a failed build", () => {
+  it("leaves the previous build whole when flowerbase.env cannot be written", async () => {
+    const dir = fixtureProject("env-fails", { "values/good.json": '{ "name": "good", "value": 1 }' });
+    const out = join(dir, "dist");
+    await failBuild(dir);
+    const before = readdirSync(out).sort();
+    writeFileSync(join(dir, "values", "my-value.json"), '{ "name": "my-value", "value": 1 }');
+    await expect(failBuild(dir)).rejects.toThrow(/values\/my-value\.json: "my-value" is not a valid environment variable name/);
+    expect(readdirSync(out).sort()).toEqual(before);
+    expect(readdirSync(join(out, "functions")).sort()).toEqual(["config.json", "hello.js"]);
+    expect(readFileSync(join(out, "flowerbase.env"), "utf8")).toMatch(/^good=1$/m);
   });
 });

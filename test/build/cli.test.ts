@@ -2,9 +2,9 @@
  * `npm run build` as a user runs it: the real CLI in a child process, printing its table, and
  * installing into a directory shaped like `appservices pull` output with --into.
  */
-import { hashTree } from "../helpers/tree";
+import { hashTree, writeTree } from "../helpers/tree";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -31,11 +31,10 @@ function pulledApp(): string {
     "auth/providers.json": '{ "local-userpass": { "name": "local-userpass", "type": "local-userpass", "disabled": false } }\n',
     "data_sources/mongodb-atlas/config.json": '{ "name": "mongodb-atlas", "type": "mongodb-atlas" }\n',
     ".mdb/meta.json": '{ "client_app_id": "my-app-abcde" }\n',
+    // The file the CLI keeps (deployTarget.ts APP_META_FILE): an install leaves it alone too.
+    ".mdb/app_meta.json": '{ "client_app_id": "my-app-abcde", "group_id": "65f0c0de00000000000000a1" }\n',
   };
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(join(dir, file, ".."), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
+  writeTree(dir, files);
   return dir;
 }
 

@@ -4,12 +4,15 @@
  * environment, a log line, an error, or the emulator's log.
  */
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { deploy, DeployError, parseArgs, type DeployOptions, type DeployStep } from "../../build/deploy";
+import { deploy, DeployError, main, parseArgs, type DeployOptions, type DeployStep } from "../../build/deploy";
 import { MANIFEST_FILE } from "../../build/merge";
 import { AdminSecretStore } from "../../emulator/http/adminSecrets";
 import { makeFixtureApp, startTestEmulator } from "../helpers/emulator";
+import { writeTree } from "../helpers/tree";
 
 /**
  * A stand-in for the `appservices` CLI: appends `{ args, env }` as one JSON line to $STUB_RECORD,
@@ -89,10 +92,8 @@ afterEach(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function writeJson(file: string, value: unknown): void {
-  const full = path.join(project, file);
-  fs.mkdirSync(path.dirname(full), { recursive: true });
-  fs.writeFileSync(full, `${JSON.stringify(value, null, 2)}\n`);
+function writeJson(file: string, value: object): void {
+  writeTree(project, { [file]: value });
 }
 
 function options(extra: Partial<DeployOptions> = {}, stub: Record<string, string> = {}): DeployOptions {
@@ -264,6 +265,120 @@ describe("deploy: which app", () => {
   });
 });
 
+/** A stand-in Admin API on 127.0.0.1 answering each request with `answer`; returns its base URL and the requests it saw. */
+async function withFakeAdminApi(
+  answer: (request: http.IncomingMessage) => { status: number; headers?: Record<string, string>; body?: unknown },
+  run: (baseUrl: string, seen: string[]) => Promise<void>,
+): Promise<void> {
+  const seen: string[] = [];
+  const server = http.createServer((request, response) => {
+    seen.push(`${request.method} ${request.url}`);
+    request.resume();
+    request.on("end", () => {
+      const { status, headers, body } = answer(request);
+      response.writeHead(status, { "Content-Type": "application/json", ...headers });
+      response.end(body === undefined ? "" : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/admin/v3.0`, seen);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe("deploy: the Admin API's answers it does not trust", () => {
+  test("a redirect is not followed: the key pair is never re-sent to where it points", async () => {
+    await withFakeAdminApi(
+      () => ({ status: 307, headers: { Location: `${emulator.adminApiBaseUrl}/auth/providers/mongodb-cloud/login` } }),
+      async (baseUrl, seen) => {
+        const sessionsBefore = liveAdminSessions();
+        await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl })), "admin-login", "adminLogin", "got no answer");
+        expect(seen).toEqual(["POST /api/admin/v3.0/auth/providers/mongodb-cloud/login"]);
+        expect(liveAdminSessions()).toBe(sessionsBefore);
+      },
+    );
+    expect(commands()).toEqual(["whoami"]);
+  });
+
+  test("a login answered 200 without an access_token stops before anything is set", async () => {
+    await withFakeAdminApi(
+      () => ({ status: 200, body: { message: "welcome" } }),
+      async (baseUrl) => {
+        await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl })), "admin-login", "answered without an access_token", "…/api/admin/v3.0");
+      },
+    );
+    expect(commands()).toEqual(["whoami"]);
+  });
+
+  test("an app list answered 200 with something other than a list stops, and the session is closed", async () => {
+    await withFakeAdminApi(
+      (request) => (request.url?.endsWith("/login") ? { status: 200, body: { access_token: "access", refresh_token: "refresh" } } : request.method === "DELETE" ? { status: 204 } : { status: 200, body: { apps: [] } }),
+      async (baseUrl, seen) => {
+        await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl })), "app-lookup", "adminListApplications answered 200 without a JSON list");
+        expect(seen.at(-1)).toBe("DELETE /api/admin/v3.0/auth/session");
+      },
+    );
+    expect(commands()).toEqual(["whoami"]);
+  });
+
+  test.each([
+    ["credentials", "http://user:pass@127.0.0.1:9/api/admin/v3.0"],
+    ["a query", "http://127.0.0.1:9/api/admin/v3.0?x=1"],
+    ["a fragment", "http://127.0.0.1:9/api/admin/v3.0#top"],
+  ])("an --admin-api-url with %s is refused before anything runs", async (_, url) => {
+    const error = await expectFailure(deploy(options({ adminApiBaseUrl: url })), "usage", "must be a plain base URL (no credentials, query or fragment)");
+    expect(error.message).not.toContain("user:pass");
+    expect(calls()).toEqual([]);
+  });
+});
+
+describe("deploy: timeoutMs", () => {
+  test("an Admin API that never answers is given up on after timeoutMs", async () => {
+    const server = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/admin/v3.0`;
+      const started = Date.now();
+      await expectFailure(deploy(options({ adminApiBaseUrl: baseUrl, timeoutMs: 1500 })), "admin-login", "got no answer: no answer within 2 s");
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe("deploy: the Admin API session is closed on failure", () => {
+  test.each([
+    ["an unknown app", () => options({ app: "other-app-zzzzz" }), () => undefined, "app-lookup"],
+    ["a failing secret list", () => options(), () => emulator.faults.inject({ match: "adminGetAllSecrets", kind: "status500" }), "secrets-list"],
+    ["a failing secret create", () => options(), () => emulator.faults.inject({ match: "adminCreateASecret", kind: "status500" }), "secret-set"],
+  ] as Array<[string, () => DeployOptions, () => unknown, DeployStep]>)("after %s", async (_, makeOptions, arm, step) => {
+    const sessionsBefore = liveAdminSessions();
+    arm();
+    await expectFailure(deploy(makeOptions()), step);
+    expect(liveAdminSessions()).toBe(sessionsBefore);
+  });
+});
+
+describe("deploy: a rerun after a failure part-way", () => {
+  test("a failure on the 2nd secret, then a rerun: the secret already set is updated, not duplicated", async () => {
+    let creates = 0;
+    emulator.faults.inject({ match: (target) => target === "adminCreateASecret" && ++creates === 2, kind: "status500" });
+    await expectFailure(deploy(options()), "secret-set", 'Creating secret "adminApiPublicKeySecret"', "updated, not duplicated", "Nothing was pushed");
+    expect(store.names()).toEqual(["adminApiPrivateKeySecret"]);
+    expect(commands()).toEqual(["whoami"]);
+
+    const result = await deploy(options());
+    expect(result).toMatchObject({ created: ["adminApiPublicKeySecret", "webhookToken"], updated: ["adminApiPrivateKeySecret"] });
+    expect(store.names()).toEqual(Object.keys(SECRETS).sort());
+    for (const [name, value] of Object.entries(SECRETS)) expect({ name, holds: store.holds(name, value) }).toEqual({ name, holds: true });
+    expectNoSecretIn();
+  });
+});
+
 describe("deploy: dist/app alone", () => {
   test("is refused without --replace-app, saying to use --into, before anything runs", async () => {
     await expectFailure(deploy(options({ into: undefined })), "replace-app", "npm run build -- --into DIR", "--into DIR", "--replace-app", "no data source");
@@ -378,5 +493,30 @@ describe("parseArgs", () => {
     expect(() => parseArgs(["--app", "x", "--project="])).toThrow("--project needs a value");
     expect(() => parseArgs(["--app", "x", "--force"])).toThrow('Unknown argument "--force"');
     expect(() => parseArgs(["--app", "x", "--value", "v"])).toThrow('Unknown argument "--value"');
+    expect(() => parseArgs(["--app", "--dry-run"])).toThrow("--app needs a value");
+    expect(() => parseArgs(["--app", "x", "stray"])).toThrow('Unknown argument "stray"');
+    expect(() => parseArgs(["--app", "x", "--dry-run=yes"])).toThrow("--dry-run takes no value");
+  });
+
+  test("-h and --help need no --app", () => {
+    expect(parseArgs(["-h"])).toMatchObject({ help: true });
+    expect(parseArgs(["--help"])).toMatchObject({ help: true });
+  });
+});
+
+describe("main", () => {
+  it("takes a relative --into from the folder npm was run in (INIT_CWD), not the project root", async () => {
+    const initCwd = process.env.INIT_CWD;
+    const printed: string[] = [];
+    const errorSpy = jest.spyOn(console, "error").mockImplementation((line: string) => void printed.push(line));
+    process.env.INIT_CWD = work;
+    try {
+      expect(await main(["--app", APP, "--into", "not-pulled-yet", "--dry-run"])).toBe(1);
+    } finally {
+      errorSpy.mockRestore();
+      if (initCwd === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = initCwd;
+    }
+    expect(printed.join("\n")).toContain(`deploy failed (app-dir): ${path.join(work, "not-pulled-yet")} is not an App Services app directory`);
   });
 });

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { deploy, DeployError, type DeployOptions } from "../../build/deploy";
 import { MANIFEST_FILE, mergeInto } from "../../build/merge";
 import { builtAppDir } from "../helpers/builtApp";
+import { writeTree } from "../helpers/tree";
 
 const ROOT = path.join(__dirname, "..", "..");
 const APP = "delete-user-abcde";
@@ -45,10 +46,8 @@ beforeEach(() => {
 
 afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function writeFile(file: string, content: unknown): void {
-  const full = path.join(project, file);
-  fs.mkdirSync(path.dirname(full), { recursive: true });
-  fs.writeFileSync(full, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
+function writeFile(file: string, content: string | object): void {
+  writeTree(project, { [file]: content });
 }
 
 function readJson(file: string): unknown {
@@ -152,6 +151,28 @@ describe("deploy --dry-run: what a push would send", () => {
       "  ~ function deleteCurrentUser (edited here since the bundle was installed: `npm run build -- --into` keeps the edit and stops unless you pass --force)",
     ]);
     expect(logs.some((line) => line.startsWith("pulled is not up to date"))).toBe(true);
+  });
+
+  test("an entry deleted from the directory is one the install restores without --force, as the install does", async () => {
+    const pulled = path.join(project, "pulled");
+    mergeInto(path.join(project, "dist", "app"), pulled);
+    fs.rmSync(path.join(pulled, "functions", "deleteCurrentUser.js"));
+    await deploy(options());
+    expect(entryLines().filter((line) => !line.startsWith("  = "))).toEqual(["  ~ function deleteCurrentUser"]);
+    expect(logs.some((line) => line.includes("would stop here"))).toBe(false);
+    // What the dry run promised: the install, without --force, puts it back.
+    expect(mergeInto(path.join(project, "dist", "app"), pulled).added).toEqual(["functions/deleteCurrentUser.js"]);
+  });
+
+  test("a collision the install would refuse: the entry is marked and the install's refusal printed", async () => {
+    writeFile("pulled/values/pendingUserMaxAgeDays.json", { name: "pendingUserMaxAgeDays", value: 90 });
+    await deploy(options());
+    expect(entryLines()).toContain(
+      "  + value pendingUserMaxAgeDays (this directory has its own of that name: `npm run build -- --into` stops unless you pass --force)",
+    );
+    const refusal = logs.find((line) => line.startsWith("`npm run build -- --into pulled` would stop here: "));
+    expect(refusal).toContain('value "pendingUserMaxAgeDays" (values/pendingUserMaxAgeDays.json)');
+    expect(() => mergeInto(path.join(project, "dist", "app"), path.join(project, "pulled"))).toThrow('value "pendingUserMaxAgeDays" (values/pendingUserMaxAgeDays.json)');
   });
 
   test("a pulled directory without the bundle: everything added, and the real deploy needs the install", async () => {

@@ -1,18 +1,8 @@
-import { hashTree } from "../helpers/tree";
+import { hashTree, writeTree, type Tree } from "../helpers/tree";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MANIFEST_FILE, MergeError, mergeInto } from "../../build/merge";
-
-type Tree = Record<string, string | object>;
-
-function writeTree(dir: string, tree: Tree): void {
-  for (const [file, content] of Object.entries(tree)) {
-    const full = path.join(dir, file);
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, typeof content === "string" ? content : `${JSON.stringify(content, null, 2)}\n`);
-  }
-}
 
 function readJson(file: string): unknown {
   return JSON.parse(fs.readFileSync(file, "utf8"));
@@ -69,6 +59,8 @@ function pulledApp(): Tree {
     "auth/providers.json": `{\n    "api-key": { "name": "api-key", "type": "api-key", "disabled": true }\n}\n`,
     "data_sources/mongodb-atlas/config.json": `{"name":"mongodb-atlas","type":"mongodb-atlas"}`,
     ".mdb/meta.json": `{"config_version":20210101,"app_id":"abc-123"}`,
+    // The file the CLI keeps (deployTarget.ts APP_META_FILE): an install leaves it alone too.
+    ".mdb/app_meta.json": `{"config_version":20210101,"app_id":"abc-123","group_id":"65f0c0de00000000000000a1"}`,
   };
 }
 
@@ -532,6 +524,18 @@ describe("mergeInto: triggers in either form", () => {
   test.each(Object.keys(FORMS))("a trigger of the user's calling a function the bundle drops (%s) stops the install", (form) => {
     mergeInto(built, target);
     writeTree(target, { "triggers/mine.json": FORMS[form as keyof typeof FORMS] });
+    fs.rmSync(built, { recursive: true });
+    writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
+    const before = hashTree(target);
+
+    expectRefused(() => mergeInto(built, target), 'triggers/mine.json calls "purgePendingUsers"', "Nothing was written");
+    expect(hashTree(target)).toEqual(before);
+  });
+
+  test("a trigger whose two forms name different functions stops the install when either is dropped, as the emulator refuses it", () => {
+    mergeInto(built, target);
+    const both = { name: "mine", type: "SCHEDULED", config: { schedule: "0 * * * *" }, event_processors: { FUNCTION: { config: { function_name: "onSignup" } } }, function_name: "purgePendingUsers" };
+    writeTree(target, { "triggers/mine.json": both });
     fs.rmSync(built, { recursive: true });
     writeTree(built, builtApp([OUR_FUNCTIONS[0]!], false));
     const before = hashTree(target);

@@ -3,12 +3,13 @@
  * mapped through esbuild's source map; code esbuild generated is named as such, never by a line
  * of a built file. Real builds of fixture projects, positions found in the fixture's own text.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp, BuildError, PROJECT_ROOT } from "../../build/build";
 import { formatViolations, locateInFile } from "../../build/sourceLocation";
 import { checkCompatibility } from "../../build/compat";
 import { tempDir } from "../helpers/emulator";
+import { writeTree } from "../helpers/tree";
 
 const META = `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\n`;
 
@@ -36,10 +37,7 @@ function project(files: Record<string, string>): string {
   cpSync(join(PROJECT_ROOT, "lib"), join(dir, "lib"), { recursive: true });
   writeFileSync(join(dir, "root_config.json"), '{ "name": "fixture" }');
   writeFileSync(join(dir, "secrets.example.json"), '{ "keySecret": "<placeholder>" }');
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(join(dir, file, ".."), { recursive: true });
-    writeFileSync(join(dir, file), text);
-  }
+  writeTree(dir, files);
   return dir;
 }
 

@@ -7,11 +7,11 @@
  * <name>.js (features/functions/utils.ts:12-36), triggers in the event_processors form
  * (features/triggers/index.ts:72), data_sources/mongodb-atlas/ (features/rules/utils.ts:5-7).
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { mergeInto } from "../../build/merge";
 import { builtAppDir } from "./builtApp";
 import { tempDir } from "./emulator";
+import { writeTree } from "./tree";
 
 const OWN_FILES: Record<string, string> = {
   "functions/config.json": JSON.stringify([{ name: "appHello", private: false, run_as_system: false }], null, 2),
@@ -24,10 +24,7 @@ const OWN_FILES: Record<string, string> = {
 /** A fresh Flowerbase-shaped app with the current build installed into it; returns its directory. */
 export async function flowerbaseAppWithBundle(): Promise<string> {
   const dir = path.join(tempDir("flowerbase-app"), "app");
-  for (const [file, text] of Object.entries(OWN_FILES)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
+  writeTree(dir, OWN_FILES);
   mergeInto(await builtAppDir(), dir);
   return dir;
 }
