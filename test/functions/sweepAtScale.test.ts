@@ -63,22 +63,14 @@ describe("sweepOrphanedUserData at scale, within its operation budget", () => {
     expectAllCleaned(h, population.orphans);
     expectUnchanged(h, liveBefore);
     // Batches keep the shared-document semantics: two orphans' group goes, an orphan is only detached from a live user's.
-    const after = h.emulator.store.documents("app", "groups");
-    expect(after.filter((g) => g.kind === "orphans")).toEqual([]);
-    const shared = after.filter((g) => g.kind === "shared");
-    expect(shared).toHaveLength(groups.filter((g) => g.kind === "shared").length);
-    for (const g of shared) expect(g.members).toEqual([g.keep]);
+    fixtures.expectGroupsSettled(h, groups.filter((g) => g.kind === "shared").length);
     // Anonymized, not deleted.
     const anonymized = h.emulator.store.documents("app", "messages").filter((m) => m.text === "t" && !(m.meta as { sender?: unknown }).sender && !m.senderName);
     expect(anonymized).toHaveLength(200);
   });
 
   it("starts over after a complete sweep and, with nothing orphaned, changes nothing", async () => {
-    const before = untouchedBy(h, new Set());
-    const runs = await sweepToEnd(h, counter, BUDGET);
-    expect(runs[0].resumeAfter === null || runs.length > 1).toBe(true);
-    expect(runs.reduce((n, r) => n + r.orphans, 0)).toBe(0);
-    expectUnchanged(h, before);
+    await fixtures.expectNextSweepStartsOverAndChangesNothing(h, counter, BUDGET, SYSTEM_USER, population.live.length);
   });
 });
 

@@ -55,6 +55,19 @@ export async function sweepToEnd(h: WithEmulator, counter: OperationCounter, bud
   throw new Error(`no complete sweep in ${maxRuns} runs`);
 }
 
+/**
+ * A sweep after a complete one starts over from the first owner: its runs together check every live
+ * owner once (`liveOwners`), find no orphan, and change no document.
+ */
+export async function expectNextSweepStartsOverAndChangesNothing(h: WithEmulator, counter: OperationCounter, budget: number, triggerUser: RuntimeUser, liveOwners: number): Promise<SweepResult[]> {
+  const before = untouchedBy(h, new Set());
+  const runs = await sweepToEnd(h, counter, budget, triggerUser);
+  expect(runs.reduce((n, r) => n + r.checked, 0)).toBe(liveOwners);
+  expect(runs.reduce((n, r) => n + r.orphans, 0)).toBe(0);
+  expectUnchanged(h, before);
+  return runs;
+}
+
 export interface Population {
   live: string[];
   orphans: string[];
