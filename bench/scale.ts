@@ -24,6 +24,9 @@ const PENDING = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_RUNS = 30;
 
+/** The section name of this bench's rows (bench/run.ts merges a --scale-only run by it). */
+export const SCALE_SECTION = "6. scale";
+
 export interface ScaleDeps {
   started(options: BenchEmulatorOptions): Promise<BenchEmulator>;
   row(section: string, measure: string, result: string, target?: string, met?: boolean): void;
@@ -131,7 +134,7 @@ async function purgeAtScale(app: BenchApp, deps: ScaleDeps) {
 }
 
 export async function scaleBench(app: BenchApp, deps: ScaleDeps): Promise<Record<string, unknown>> {
-  const section = "6. scale";
+  const section = SCALE_SECTION;
   const budget = 900;
   console.log(`\n6. Scheduled functions at scale, default operation budget ${budget}: sweep over ${USERS.toLocaleString("en-US")} users owning a post each, 1% orphaned; purge over ${PENDING.toLocaleString("en-US")} pending registrations, half expired.`);
   const sweep = await sweepAtScale(app, deps);
