@@ -6,6 +6,7 @@
  * page falls back to one-by-one checks; users deleted or added between runs lose nothing.
  */
 import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
+import { DEFAULT_OPERATION_BUDGET } from "../../lib/config";
 import { countOperations, type OperationCounter } from "../helpers/operationCount";
 import * as fixtures from "../helpers/orphanFixtures";
 import { PLAN, addDocuments, addGroups, expectAllCleaned, expectUnchanged, mentions, untouchedBy, type Population, type SweepResult } from "../helpers/orphanFixtures";
@@ -90,7 +91,7 @@ describe("sweepOrphanedUserData when the user list answers a page out of id orde
   it("checks that page's owners one by one, logs it, and still cleans exactly the orphans", async () => {
     const liveBefore = untouchedBy(h, new Set(population.orphans));
     h.emulator.faults.inject({ match: "adminListUsers", kind: "outOfOrder", times: 1 });
-    const [run] = await sweepToEnd(h, counter, 900, 1);
+    const [run] = await sweepToEnd(h, counter, DEFAULT_OPERATION_BUDGET, 1);
     expect(run).toMatchObject({ complete: true, checked: 600, orphans: 100, outOfOrderPages: 1 });
     // Only the reversed page's range went one by one: at most its 50 users and the orphans among them.
     expect(run.userChecks).toBeGreaterThan(0);
@@ -165,14 +166,14 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
     counter.reset();
     const failed = await callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
     expect(failed.error?.message).toMatch(/Cleanup \(sweep pass\) failed for 1 of 3 rule\(s\): app\.posts by owner_id: .*injected server error/);
-    expect(counter.count()).toBeLessThanOrEqual(900);
+    expect(counter.count()).toBeLessThanOrEqual(DEFAULT_OPERATION_BUDGET);
     const state = h.emulator.store.documents("accountDeletion", "jobState").find((d) => d._id === "sweepOrphanedUserData");
     const saved = state?.resumeAfter as string;
     // Saved after the first batch's last orphan's range, before the second batch's first orphan.
     const sorted = [...population.orphans].sort();
     expect(saved >= sorted[99] && saved < sorted[100]).toBe(true);
 
-    const runs = await sweepToEnd(h, counter, 900);
+    const runs = await sweepToEnd(h, counter, DEFAULT_OPERATION_BUDGET);
     expect(runs).toHaveLength(1);
     expectAllCleaned(h, population.orphans);
     expectUnchanged(h, liveBefore);
