@@ -104,6 +104,17 @@ describe("the function runtime", () => {
     expect(await runtime.call("asUser", [], SYSTEM_USER, "system")).toEqual([true, null]);
   });
 
+  it("gives a call with no caller (a trigger or scheduled run) the system user: type system, no id, empty data", async () => {
+    // What context.user.data holds in a system function: the system user has no profile, so an
+    // empty object (never undefined: code reading context.user.data.email gets undefined, not a TypeError).
+    // A run_as_system function called by a user keeps that user's data.
+    const source = `exports = function () { return { type: context.user.type, id: context.user.id, data: context.user.data, email: context.user.data.email }; };`;
+    const caller: RuntimeUser = { ...USER, data: { email: "someone@example.test" } };
+    const { runtime } = runtimeWith({ report: source, reportAsSystem: source }, { system: ["reportAsSystem"] });
+    expect(await runtime.call("report", [], SYSTEM_USER, "system")).toEqual({ type: "system", id: null, data: {}, email: null });
+    expect(await runtime.call("reportAsSystem", [], caller, "client")).toEqual({ type: "normal", id: USER.id, data: { email: "someone@example.test" }, email: "someone@example.test" });
+  });
+
   it("refuses private functions to clients but lets other functions execute them as the same caller", async () => {
     const { runtime } = runtimeWith(
       {
