@@ -100,3 +100,27 @@ describe("a failing logout never fails the call", () => {
     });
   }
 });
+
+describe("on self-delete, the logout adds no round trip (issue 10, item 7)", () => {
+  const LATENCY_MS = 100;
+  afterEach(() => {
+    h.emulator.faults.latencyMs = 0;
+  });
+
+  it("asks for adminDeleteSession while the final pass's writes are still on their way", async () => {
+    const id = await createUser(h.emulator);
+    h.emulator.store.insertMany("app", "posts", [{ owner_id: id }]);
+    h.emulator.faults.latencyMs = LATENCY_MS;
+    // The plan sees each call after its latency, so these are the times calls complete their round trip.
+    const done: Array<{ target: string; at: number }> = [];
+    h.emulator.faults.inject({ match: (target) => (done.push({ target, at: performance.now() }), false), kind: "status500" });
+    const { error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+    expect(error).toBeUndefined();
+    const logout = done.filter((c) => c.target === "adminDeleteSession");
+    expect(logout).toHaveLength(1);
+    const lastData = Math.max(...done.filter((c) => c.target.startsWith("data:")).map((c) => c.at));
+    // Alongside the final pass: the logout completes with the final pass's writes. One after it: a
+    // whole round trip (LATENCY_MS) later than the last write. Half a round trip tells them apart.
+    expect(logout[0].at - lastData).toBeLessThan(LATENCY_MS / 2);
+  });
+});
