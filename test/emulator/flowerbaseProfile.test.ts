@@ -9,9 +9,7 @@ import * as path from "node:path";
 import { ObjectId } from "bson";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
 import { startEmulator } from "../../emulator/server";
-import { ADMIN, CLIENT, call, callFunction, clientLogin, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+import { ADMIN, CLIENT, call, callFunction, clientLogin, makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 
 const FUNCTIONS = {
   contextShape: {

@@ -10,10 +10,8 @@ import * as Realm from "realm-web";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
 import { banner } from "../../emulator/cli";
-import { MemoryStorage, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
+import { MemoryStorage, makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 import { builtAppDir } from "../helpers/builtApp";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 
 const PROJECT_ROOT = path.join(__dirname, "..", "..");
 

@@ -11,9 +11,8 @@ import { banner } from "../../emulator/cli";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
 import { demoCleanupPlan, seedDemo } from "../../emulator/seed";
 import { builtAppDir } from "../helpers/builtApp";
-import { MemoryStorage, startTestEmulator } from "../helpers/emulator";
+import { MemoryStorage, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
 describe("realm-web and the built bundle on the flowerbase profile", () => {

@@ -6,9 +6,7 @@
 import * as path from "node:path";
 import { SignJWT, decodeProtectedHeader, jwtVerify } from "jose";
 import { createHmac } from "node:crypto";
-import { ADMIN, CLIENT, adminLogin, anonLogin, appPath, call, makeFixtureApp, startTestEmulator, tempDir } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+import { ADMIN, CLIENT, adminLogin, anonLogin, appPath, call, makeFixtureApp, startTestEmulator, tempDir, type TestEmulator } from "../helpers/emulator";
 
 const appDir = makeFixtureApp();
 

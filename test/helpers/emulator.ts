@@ -88,6 +88,9 @@ export async function startTestEmulator(
   return Object.assign(emulator, { logLines, consoleLines });
 }
 
+/** A started test emulator, as startTestEmulator returns it. */
+export type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+
 export interface ApiResponse {
   status: number;
   headers: Headers;
