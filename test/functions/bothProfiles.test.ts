@@ -5,6 +5,7 @@
  */
 import { FLOWERBASE_DEFAULTS, customDataDocument, resetRequestDocument } from "../../emulator/flowerbase/documents";
 import { PLATFORMS, callAs, canLogIn, login, sessionWorks, startProfile, uniqueEmail, type ProfileHarness, type Tokens } from "../helpers/profiles";
+import { jwtPayload } from "../helpers/emulator";
 
 const PLAN = [{ database: "demo", collection: "notes", ownerField: "owner_id", action: "delete" }];
 
@@ -184,7 +185,7 @@ describe("Flowerbase specifics", () => {
     const email = uniqueEmail("shape");
     const id = await h.createUser(email);
     const tokens = await login(h, email);
-    const claims = JSON.parse(Buffer.from(tokens.access.split(".")[1], "base64url").toString("utf8"));
+    const claims = jwtPayload(tokens.access);
     expect(claims).toMatchObject({ typ: "access", id, sub: id, data: { _id: id, id, email } });
     expect(claims.type).toBeUndefined();
   });
