@@ -4,6 +4,7 @@
  */
 import type { FaultKind } from "../../emulator/faults";
 import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { recordOperations } from "../helpers/operationCount";
 
 let h: Harness;
 let admin: string;
@@ -22,13 +23,6 @@ afterAll(async () => {
 afterEach(() => h.emulator.faults.clear());
 
 const openAdminSessions = () => h.emulator.state.sessionCount("admin");
-
-/** Counts Admin API operations without failing any. */
-function recordOperations(): string[] {
-  const seen: string[] = [];
-  h.emulator.faults.inject({ match: (target) => (target.startsWith("data:") ? false : (seen.push(target), false)), kind: "status500" });
-  return seen;
-}
 
 type Call = [string, () => Promise<{ name: string; args: unknown[]; user: ReturnType<typeof userOf> }>];
 
@@ -65,7 +59,7 @@ const run = async (prepare: Call[1]) => {
 describe("each function closes the Admin API session it opened", () => {
   it.each(CALLS)("%s", async (_label, prepare) => {
     const before = openAdminSessions();
-    const operations = recordOperations();
+    const operations = recordOperations(h.emulator.faults);
     const { error } = await run(prepare);
     expect(error).toBeUndefined();
     expect(operations.filter((op) => op === "adminLogin")).toHaveLength(1);

@@ -14,21 +14,24 @@ export interface OperationCounter {
   reset(): void;
 }
 
+/** Every operation the plan is asked about from now on, in order (targets as in OperationCounter.byTarget), failing none. */
+export function recordOperations(faults: FaultPlan): string[] {
+  const seen: string[] = [];
+  faults.inject({ match: (target) => (seen.push(target), false), kind: "drop", times: Infinity });
+  return seen;
+}
+
 export function countOperations(faults: FaultPlan): OperationCounter {
-  let targets: Record<string, number> = {};
-  faults.inject({
-    match: (target) => {
-      targets[target] = (targets[target] ?? 0) + 1;
-      return false;
-    },
-    kind: "drop",
-    times: Infinity,
-  });
+  const seen = recordOperations(faults);
   return {
-    count: () => Object.values(targets).reduce((sum, n) => sum + n, 0),
-    byTarget: () => ({ ...targets }),
+    count: () => seen.length,
+    byTarget: () => {
+      const targets: Record<string, number> = {};
+      for (const target of seen) targets[target] = (targets[target] ?? 0) + 1;
+      return targets;
+    },
     reset: () => {
-      targets = {};
+      seen.length = 0;
     },
   };
 }
