@@ -7,24 +7,18 @@
  */
 import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
 import { DEFAULT_OPERATION_BUDGET } from "../../lib/config";
-import { countOperations, type OperationCounter } from "../helpers/operationCount";
+import type { OperationCounter } from "../helpers/operationCount";
 import * as fixtures from "../helpers/orphanFixtures";
-import { PLAN, addDocuments, addGroups, expectAllCleaned, expectUnchanged, mentions, untouchedBy, type Population, type SweepResult } from "../helpers/orphanFixtures";
+import { PLAN, addDocuments, expectAllCleaned, expectUnchanged, mentions, untouchedBy, type Population, type SweepResult } from "../helpers/orphanFixtures";
 
 const sweepOnce = (h: Harness, counter: OperationCounter, budget: number): Promise<SweepResult> => fixtures.sweepOnce(h, counter, budget, SYSTEM_USER);
 const sweepToEnd = (h: Harness, counter: OperationCounter, budget: number, maxRuns = 30): Promise<SweepResult[]> => fixtures.sweepToEnd(h, counter, budget, SYSTEM_USER, maxRuns);
 
 /** Anonymous users (no password hashing), deleted through the emulator's own state. */
-const seed = (h: Harness, liveCount: number, orphanCount: number): Promise<Population> =>
-  fixtures.seed(
-    h,
-    {
-      create: async (count) => Array.from({ length: count }, () => h.emulator.state.createAnonymousUser().id),
-      remove: async (ids) => ids.forEach((id) => h.emulator.state.deleteUser(id)),
-    },
-    liveCount,
-    orphanCount,
-  );
+const anonymousUsers = (h: Harness): fixtures.UserMaker => ({
+  create: async (count) => Array.from({ length: count }, () => h.emulator.state.createAnonymousUser().id),
+  remove: async (ids) => ids.forEach((id) => h.emulator.state.deleteUser(id)),
+});
 
 describe("sweepOrphanedUserData at scale, within its operation budget", () => {
   const BUDGET = 30;
@@ -34,9 +28,7 @@ describe("sweepOrphanedUserData at scale, within its operation budget", () => {
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 2000, 200);
-    addGroups(h, population);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 2000, orphans: 200, groups: true }));
   });
   afterAll(() => h.emulator.close());
 
@@ -82,9 +74,7 @@ describe("sweepOrphanedUserData when the user list answers a page out of id orde
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 500, 100);
-    addGroups(h, population);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 500, orphans: 100, groups: true }));
   });
   afterAll(() => h.emulator.close());
 
@@ -111,8 +101,7 @@ describe("sweepOrphanedUserData when users come and go between runs", () => {
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 1200, 120);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 1200, orphans: 120 }));
   });
   afterAll(() => h.emulator.close());
 
@@ -153,8 +142,7 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 400, 250);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 400, orphans: 250 }));
   });
   afterAll(() => h.emulator.close());
 
