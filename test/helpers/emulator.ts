@@ -137,9 +137,14 @@ export async function adminLogin(emulator: Emulator): Promise<{ access: string; 
   return { access: res.body.access_token, refresh: res.body.refresh_token };
 }
 
+/** The client API's email/password login request, answered as it comes. */
+export function passwordLogin(emulator: Emulator, email: string, password: string): Promise<ApiResponse> {
+  return call(emulator.url, "POST", `${CLIENT}/app/${emulator.clientAppId}/auth/providers/local-userpass/login`, { body: { username: email, password } });
+}
+
 /** Logs in through the client API with email/password; returns the raw tokens. */
 export async function clientLogin(emulator: Emulator, email: string, password: string): Promise<{ access: string; refresh: string; userId: string }> {
-  const res = await call(emulator.url, "POST", `${CLIENT}/app/${emulator.clientAppId}/auth/providers/local-userpass/login`, { body: { username: email, password } });
+  const res = await passwordLogin(emulator, email, password);
   if (res.status !== 200) throw new Error(`client login failed: ${res.status} ${res.text}`);
   return { access: res.body.access_token, refresh: res.body.refresh_token, userId: res.body.user_id };
 }
