@@ -10,14 +10,11 @@ import * as Realm from "realm-web";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
 import { banner } from "../../emulator/cli";
-import { MemoryStorage, makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
+import { makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
+import { realmApp } from "../helpers/realmWebClient";
 import { builtAppDir } from "../helpers/builtApp";
 
 const PROJECT_ROOT = path.join(__dirname, "..", "..");
-
-function newApp(emulator: TestEmulator): Realm.App {
-  return new Realm.App({ id: emulator.clientAppId, baseUrl: emulator.url, storage: new MemoryStorage() });
-}
 
 describe("realm-web against the emulator (fixture functions)", () => {
   let emulator: TestEmulator;
@@ -29,7 +26,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   afterAll(() => emulator.close());
 
   it("registers, logs in with email/password and calls a function", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     await app.emailPasswordAuth.registerUser({ email: "nora@example.com", password: "nora-password" });
     const user = await app.logIn(Realm.Credentials.emailPassword("nora@example.com", "nora-password"));
     expect(user.profile.email).toBe("nora@example.com");
@@ -42,7 +39,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("deletes the current user with app.deleteUser; logging in again fails", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     await app.emailPasswordAuth.registerUser({ email: "otto@example.com", password: "otto-password" });
     const credentials = Realm.Credentials.emailPassword("otto@example.com", "otto-password");
     const user = await app.logIn(credentials);
@@ -54,7 +51,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("logs in anonymously and calls a function", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.anonymous());
     expect(user.profile).toEqual({});
     expect(user.identities[0].providerType).toBe("anon-user");
@@ -62,7 +59,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("refreshes an expired access token by itself and retries the call", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.anonymous(false));
     const before = user.accessToken;
     clock.advance(31 * 60 * 1000);
@@ -71,7 +68,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("logs out: the server ends the session", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.anonymous(false));
     expect(emulator.state.sessionCount("client", user.id)).toBe(1);
     await user.logOut();
@@ -80,7 +77,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("a disabled user cannot log in", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     await app.emailPasswordAuth.registerUser({ email: "pia@example.com", password: "pia-password" });
     emulator.state.setDisabled(emulator.state.findUserByEmail("pia@example.com")!.id, true);
     await expect(app.logIn(Realm.Credentials.emailPassword("pia@example.com", "pia-password"))).rejects.toMatchObject({
@@ -90,7 +87,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("reports function errors as App Services does", async () => {
-    const user = await newApp(emulator).logIn(Realm.Credentials.anonymous());
+    const user = await realmApp(emulator).logIn(Realm.Credentials.anonymous());
     await expect(user.functions.fail()).rejects.toMatchObject({ statusCode: 400, errorCode: "FunctionExecutionError", error: "boom: the widget is broken" });
     await expect(user.functions.noSuchFunction()).rejects.toMatchObject({ statusCode: 404, errorCode: "FunctionNotFound", error: "function not found: 'noSuchFunction'" });
   });
@@ -110,8 +107,8 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
   const notesOf = (userId: string) => emulator.store.documents("demo", "notes").filter((d) => d.owner_id === userId);
 
   it("deletes the caller and its data; its next call and login fail; another user is untouched", async () => {
-    const aliceApp = newApp(emulator);
-    const bobApp = newApp(emulator);
+    const aliceApp = realmApp(emulator);
+    const bobApp = realmApp(emulator);
     const aliceCredentials = Realm.Credentials.emailPassword("alice@example.com", "alice-demo-password");
     const alice = await aliceApp.logIn(aliceCredentials);
     const bob = await bobApp.logIn(Realm.Credentials.emailPassword("bob@example.com", "bob-demo-password"));
@@ -133,7 +130,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
   });
 
   it("deletes an anonymous caller the same way", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const anon = await app.logIn(Realm.Credentials.anonymous());
     const receipt = await anon.functions.deleteCurrentUser();
     expect(receipt).toMatchObject({ userId: anon.id, account: "deleted" });
@@ -143,7 +140,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
 
   it("refuses a server (API key) user by default and changes nothing", async () => {
     const { user: server, key } = emulator.state.createServerApiKey("backend");
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.apiKey(key));
     expect(user.id).toBe(server.id);
     await expect(user.functions.deleteCurrentUser()).rejects.toMatchObject({ statusCode: 400, errorCode: "FunctionExecutionError", error: expect.stringMatching(/server \(API key\) user/) });

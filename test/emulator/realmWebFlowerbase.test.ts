@@ -11,7 +11,8 @@ import { banner } from "../../emulator/cli";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
 import { demoCleanupPlan, seedDemo } from "../../emulator/seed";
 import { builtAppDir } from "../helpers/builtApp";
-import { MemoryStorage, startTestEmulator, type TestEmulator } from "../helpers/emulator";
+import { startTestEmulator, type TestEmulator } from "../helpers/emulator";
+import { realmApp } from "../helpers/realmWebClient";
 
 const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
@@ -23,7 +24,7 @@ describe("realm-web and the built bundle on the flowerbase profile", () => {
   }, 60_000);
   afterAll(() => emulator.close());
 
-  const newApp = () => new Realm.App({ id: emulator.clientAppId, baseUrl: emulator.url, storage: new MemoryStorage() });
+  const newApp = () => realmApp(emulator);
   const notesOf = (userId: string) => emulator.store.documents("demo", "notes").filter((d) => d.owner_id === userId);
   const tokensOf = (userId: string) => emulator.store.documents(FLOWERBASE_DEFAULTS.database, FLOWERBASE_DEFAULTS.refreshTokensCollection).filter((d) => String(d.userId) === userId);
 
