@@ -5,42 +5,11 @@
  */
 import { createServer } from "node:http";
 import { Long, ObjectId } from "bson";
-import { FaultPlan } from "../../emulator/faults";
-import type { LoadedApp } from "../../emulator/runtime/appDirectory";
-import { FunctionRuntime, RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
-import { createMongoDbService } from "../../emulator/data/service";
-import { DocumentStore } from "../../emulator/data/store";
+import { RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
+import { runtimeWith } from "../helpers/runtime";
 import { SYSTEM_USER, type RuntimeUser } from "../../emulator/runtime/types";
 
 const USER: RuntimeUser = { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] };
-
-function runtimeWith(sources: Record<string, string>, options: { values?: Record<string, unknown>; timeoutMs?: number; private?: string[]; system?: string[] } = {}) {
-  const store = new DocumentStore();
-  const app: LoadedApp = {
-    dir: "(memory)",
-    name: "runtime-test",
-    values: options.values ?? {},
-    triggers: [],
-    functions: new Map(
-      Object.entries(sources).map(([name, source]) => [
-        name,
-        { source, config: { name, private: options.private?.includes(name) ?? false, run_as_system: options.system?.includes(name) ?? false, disable_arg_logs: false } },
-      ]),
-    ),
-  };
-  const runtime: FunctionRuntime = new FunctionRuntime({
-    app,
-    appInfo: { id: "a", clientAppId: "c", name: "n", projectId: "p", deployment: { model: "GLOBAL", providerRegion: "r" }, lastDeployed: "", hostingUri: "" },
-    data: createMongoDbService(store, new FaultPlan()),
-    timeoutMs: options.timeoutMs,
-  });
-  started.push(runtime);
-  return { runtime, store };
-}
-
-/** Every runtime a test started: each has its own worker threads. */
-const started: FunctionRuntime[] = [];
-afterAll(() => Promise.all(started.map((runtime) => runtime.close())));
 
 describe("the function runtime", () => {
   it("gives every call a fresh context: top-level state does not survive", async () => {
