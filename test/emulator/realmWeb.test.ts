@@ -3,18 +3,15 @@
  * delete, anonymous users, token refresh and logout; then the real bundle's deleteCurrentUser,
  * and the snippet the CLI prints, run as printed in a separate node process.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import * as path from "node:path";
 import * as Realm from "realm-web";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
 import { banner } from "../../emulator/cli";
 import { makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 import { realmApp } from "../helpers/realmWebClient";
+import { runNodeCode } from "../helpers/scripts";
 import { builtAppDir } from "../helpers/builtApp";
 
-const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
 describe("realm-web against the emulator (fixture functions)", () => {
   let emulator: TestEmulator;
@@ -156,7 +153,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
       expect(text).not.toContain(fresh.adminKeys.publicKey);
       const lines = text.split("\n");
       const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
-      const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
+      const { stdout } = await runNodeCode(snippet);
       expect(stdout).toContain('"account": "deleted"');
       expect(stdout).toMatch(/logging in again fails, as it should: .*invalid username\/password/);
       return snippet;
@@ -165,7 +162,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
       const first = await runSnippet(); // deletes alice
       expect(fresh.state.findUserByEmail("alice@example.com")).toBeUndefined();
       // The same snippet again, alice gone: one clear line, no unhandled rejection or stack.
-      const again = await promisify(execFile)(process.execPath, ["-e", first], { cwd: PROJECT_ROOT, timeout: 30_000 });
+      const again = await runNodeCode(first);
       expect(again.stderr).toBe("");
       expect(again.stdout.trim().split("\n")).toEqual([
         expect.stringMatching(/^The snippet stopped: invalid username\/password\. Was alice@example\.com deleted by an earlier run\? npm start prints a fresh snippet/),

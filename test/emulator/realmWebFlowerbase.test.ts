@@ -3,9 +3,6 @@
  * register, log in, deleteCurrentUser, then the account, its tokens and its data are gone; and the
  * CLI's printed snippet works as printed there too.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import * as path from "node:path";
 import * as Realm from "realm-web";
 import { banner } from "../../emulator/cli";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
@@ -13,8 +10,8 @@ import { demoCleanupPlan, seedDemo } from "../../emulator/seed";
 import { builtAppDir } from "../helpers/builtApp";
 import { startTestEmulator, type TestEmulator } from "../helpers/emulator";
 import { realmApp } from "../helpers/realmWebClient";
+import { runNodeCode } from "../helpers/scripts";
 
-const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
 describe("realm-web and the built bundle on the flowerbase profile", () => {
   let emulator: TestEmulator;
@@ -67,7 +64,7 @@ describe("realm-web and the built bundle on the flowerbase profile", () => {
     expect(text).toContain("Flowerbase emulator running at");
     const lines = text.split("\n");
     const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
-    const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
+    const { stdout } = await runNodeCode(snippet);
     expect(stdout).toContain('"account": "deleted"');
     expect(stdout).toMatch(/logging in again fails, as it should/);
   }, 60_000);
