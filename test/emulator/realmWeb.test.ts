@@ -6,7 +6,7 @@
 import * as Realm from "realm-web";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
-import { banner } from "../../emulator/cli";
+import { bannerFor, runSnippet as runPrintedSnippet, snippetIn } from "../helpers/cliBanner";
 import { makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 import { realmApp } from "../helpers/realmWebClient";
 import { runNodeCode } from "../helpers/scripts";
@@ -148,12 +148,11 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
     const fresh = await startTestEmulator({ appDir, valueOverrides: { userDataCleanup: demoCleanupPlan() } });
     const runSnippet = async () => {
       const seed = await seedDemo(fresh);
-      const text = banner(fresh, seed, { port: fresh.port, host: "127.0.0.1", appId: fresh.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "appservices" }, true);
+      const text = bannerFor(fresh, seed);
       expect(text).not.toContain(fresh.adminKeys.privateKey);
       expect(text).not.toContain(fresh.adminKeys.publicKey);
-      const lines = text.split("\n");
-      const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
-      const { stdout } = await runNodeCode(snippet);
+      const snippet = snippetIn(text);
+      const stdout = await runPrintedSnippet(snippet);
       expect(stdout).toContain('"account": "deleted"');
       expect(stdout).toMatch(/logging in again fails, as it should: .*invalid username\/password/);
       return snippet;

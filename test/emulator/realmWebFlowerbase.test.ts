@@ -4,13 +4,12 @@
  * CLI's printed snippet works as printed there too.
  */
 import * as Realm from "realm-web";
-import { banner } from "../../emulator/cli";
+import { bannerFor, runSnippet, snippetIn } from "../helpers/cliBanner";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
 import { demoCleanupPlan, seedDemo } from "../../emulator/seed";
 import { builtAppDir } from "../helpers/builtApp";
 import { startTestEmulator, type TestEmulator } from "../helpers/emulator";
 import { realmApp } from "../helpers/realmWebClient";
-import { runNodeCode } from "../helpers/scripts";
 
 
 describe("realm-web and the built bundle on the flowerbase profile", () => {
@@ -60,11 +59,9 @@ describe("realm-web and the built bundle on the flowerbase profile", () => {
 
   it("the CLI's printed snippet works as printed", async () => {
     const seed = await seedDemo(emulator);
-    const text = banner(emulator, seed, { port: emulator.port, host: "127.0.0.1", appId: emulator.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "flowerbase" }, true);
+    const text = bannerFor(emulator, seed, "flowerbase");
     expect(text).toContain("Flowerbase emulator running at");
-    const lines = text.split("\n");
-    const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
-    const { stdout } = await runNodeCode(snippet);
+    const stdout = await runSnippet(snippetIn(text));
     expect(stdout).toContain('"account": "deleted"');
     expect(stdout).toMatch(/logging in again fails, as it should/);
   }, 60_000);
