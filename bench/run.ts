@@ -93,7 +93,7 @@ interface Variant {
 async function selfDeleteLatency(app: BenchApp): Promise<Record<string, unknown>> {
   const plan = benchCleanupPlan();
   const bench = await started({ appDir: app.appDir, latencyMs: L, retainLines: false, valueOverrides: { userDataCleanup: plan } });
-  const { emulator, faults } = bench;
+  const { emulator, operations } = bench;
   try {
     const password = randomPassword();
     bench.sink.addSecrets({ "the users' password": password });
@@ -116,7 +116,7 @@ async function selfDeleteLatency(app: BenchApp): Promise<Record<string, unknown>
         seedUserDocuments(emulator.store, user.id, DOCS_PER_COLLECTION);
         const record = emulator.state.getUser(user.id);
         if (!record) throw new Error(`user ${user.id} was not created`);
-        faults.resetCounts();
+        operations.reset();
         const t0 = performance.now();
         await emulator.runtime.call(variant.fn, [], runtimeUser(record), "client");
         const elapsed = performance.now() - t0;
@@ -127,7 +127,7 @@ async function selfDeleteLatency(app: BenchApp): Promise<Record<string, unknown>
           emulator.store.documents(BENCH_DATABASE, "messages").filter((d) => (d.sender as { id?: unknown } | undefined)?.id === user.id).length;
         expect(owned === (variant.cleans ? 0 : 3 * DOCS_PER_COLLECTION), `${variant.fn} left ${owned} document(s) of user ${user.id}`);
         leftBehind.set(variant.fn, owned);
-        calls.set(variant.fn, { admin: faults.adminCalls(), data: faults.dataCalls() });
+        calls.set(variant.fn, { admin: operations.adminCalls(), data: operations.dataCalls() });
         if (run >= LATENCY_WARMUP) times.get(variant.fn)?.push(elapsed);
       }
     }
@@ -197,7 +197,7 @@ async function purgeRun(app: BenchApp, pending: number, concurrency: number): Pr
     retainLines: false,
     valueOverrides: { batchConcurrency: concurrency, scheduledRunBudgetSeconds: 280, pendingUserMaxAgeDays: 7 },
   });
-  const { emulator, faults } = bench;
+  const { emulator, faults, operations } = bench;
   try {
     const password = randomPassword();
     bench.sink.addSecrets({ "the registrations' password": password });
@@ -211,7 +211,7 @@ async function purgeRun(app: BenchApp, pending: number, concurrency: number): Pr
     expect(emulator.state.pendingCount() === pending + PURGE_RECENT, `expected ${pending + PURGE_RECENT} pending registrations, got ${emulator.state.pendingCount()}`);
 
     faults.latencyMs = L;
-    faults.resetCounts();
+    operations.reset();
     const t0 = performance.now();
     // 1,000 deletes are more than one run's operation budget (900): the purge takes two runs.
     let deleted = 0;
@@ -229,10 +229,10 @@ async function purgeRun(app: BenchApp, pending: number, concurrency: number): Pr
       pending,
       concurrency,
       ms: elapsed,
-      reads: faults.adminCalls("adminListPendingUsers"),
-      deletes: faults.adminCalls("adminDeletePendingEmailPasswordUser"),
-      logins: faults.adminCalls("adminLogin"),
-      dataCalls: faults.dataCalls(),
+      reads: operations.adminCalls("adminListPendingUsers"),
+      deletes: operations.adminCalls("adminDeletePendingEmailPasswordUser"),
+      logins: operations.adminCalls("adminLogin"),
+      dataCalls: operations.dataCalls(),
       runs,
       result,
     };

@@ -61,11 +61,11 @@ async function runUntilComplete(bench: BenchEmulator, name: string): Promise<{ r
   const runs: RunFigures[] = [];
   let peak = 0;
   for (let i = 0; i < MAX_RUNS; i++) {
-    bench.faults.resetCounts();
+    bench.operations.reset();
     const t0 = performance.now();
     const { value, peak: runPeak } = await withPeakHeap(() => bench.emulator.runtime.call(name, [], SYSTEM_USER, "system"));
     const result = value as Record<string, unknown>;
-    runs.push({ ms: performance.now() - t0, operations: bench.faults.adminCalls() + bench.faults.dataCalls(), reported: Number(result.operations), result });
+    runs.push({ ms: performance.now() - t0, operations: bench.operations.count(), reported: Number(result.operations), result });
     peak = Math.max(peak, runPeak);
     if (result.complete === true) break;
   }
