@@ -1,41 +1,13 @@
 /**
  * Starting the emulator for the benchmark and the load test: loopback only (127.0.0.1, port 0),
- * a fault plan that counts every Admin API operation and data-service call, a clock that can be
+ * a fault plan whose every Admin API operation and data-service call is counted, a clock that can be
  * moved into the past, and a log sink that scans every line for secrets as it arrives.
  */
 import { startEmulator, type Emulator, type EmulatorOptions } from "../emulator/server";
-import { FaultPlan, type FaultKind, type FaultTarget } from "../emulator/faults";
+import { FaultPlan } from "../emulator/faults";
+import { countOperations, type OperationCounter } from "../test/helpers/operationCount";
 import type { Clock } from "../emulator/accounts/clock";
 import { JWT_PATTERN } from "../emulator/accounts/tokens";
-
-/** A FaultPlan that also counts the calls it is asked about (every Admin API operation and data call). */
-export class CountingFaultPlan extends FaultPlan {
-  readonly counts = new Map<FaultTarget, number>();
-
-  override take(target: FaultTarget): FaultKind | undefined {
-    this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
-    return super.take(target);
-  }
-
-  resetCounts(): void {
-    this.counts.clear();
-  }
-
-  count(match: (target: FaultTarget) => boolean): number {
-    let total = 0;
-    for (const [target, n] of this.counts) if (match(target)) total += n;
-    return total;
-  }
-
-  /** Admin API requests (targets that are operation ids). */
-  adminCalls(operationId?: string): number {
-    return this.count((t) => !t.startsWith("data:") && (operationId === undefined || t === operationId));
-  }
-
-  dataCalls(): number {
-    return this.count((t) => t.startsWith("data:"));
-  }
-}
 
 /** The real time minus an offset: registrations made while the offset is set carry a past time. */
 export class OffsetClock implements Clock {
@@ -123,7 +95,9 @@ export function captureProcessConsole(sink: LogSink, forward: boolean): () => vo
 
 export interface BenchEmulator {
   emulator: Emulator;
-  faults: CountingFaultPlan;
+  faults: FaultPlan;
+  /** Every Admin API operation and data-service call, counted by the emulator (test/helpers/operationCount.ts). */
+  operations: OperationCounter;
   sink: LogSink;
 }
 
@@ -137,12 +111,13 @@ export interface BenchEmulatorOptions extends Partial<Omit<EmulatorOptions, "fau
 /** Starts the emulator on 127.0.0.1, port 0, with a counting fault plan and a scanning log sink. */
 export async function startBenchEmulator(options: BenchEmulatorOptions): Promise<BenchEmulator> {
   const { latencyMs = 0, retainLines = true, ...rest } = options;
-  const faults = new CountingFaultPlan();
+  const faults = new FaultPlan();
   faults.latencyMs = latencyMs;
+  const operations = countOperations(faults);
   const sink = new LogSink(retainLines);
   const emulator = await startEmulator({ ...rest, host: "127.0.0.1", port: 0, faults, log: sink.log, functionConsole: sink.console });
   sink.addSecrets({ "the Admin API public key": emulator.adminKeys.publicKey, "the Admin API private key": emulator.adminKeys.privateKey });
-  return { emulator, faults, sink };
+  return { emulator, faults, operations, sink };
 }
 
 export { SYSTEM_USER } from "../emulator/runtime/types";

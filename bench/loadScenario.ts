@@ -5,41 +5,12 @@
  * Loopback only: the emulator listens on 127.0.0.1.
  */
 import * as Realm from "realm-web";
+import { realmApp } from "../test/helpers/realmWebClient";
 import { EJSON } from "bson";
 import type { Emulator } from "../emulator/server";
 import type { FaultPlan } from "../emulator/faults";
 import { captureProcessConsole, type LogSink } from "./harness";
 import { benchCleanupPlan, canonical, createUsers, ownerIdOf, randomPassword, seedUserDocuments, valueAt, type PlanRule, type SeededUser } from "./seedData";
-
-/** realm-web's Storage, in memory and private to one App, so no client sees another's users. */
-export class MemoryStorage {
-  constructor(
-    private readonly data = new Map<string, string>(),
-    private readonly keyPrefix = "",
-  ) {}
-  get(key: string): string | null {
-    return this.data.get(this.keyPrefix + key) ?? null;
-  }
-  set(key: string, value: string): void {
-    this.data.set(this.keyPrefix + key, value);
-  }
-  remove(key: string): void {
-    this.data.delete(this.keyPrefix + key);
-  }
-  prefix(part: string): MemoryStorage {
-    return new MemoryStorage(this.data, `${this.keyPrefix}${part}:`);
-  }
-  clear(prefix = ""): void {
-    for (const key of [...this.data.keys()]) if (key.startsWith(this.keyPrefix + prefix)) this.data.delete(key);
-  }
-  addListener(): void {}
-  removeListener(): void {}
-}
-
-/** A realm-web client of the emulator, with its own storage. */
-export function realmApp(emulator: Emulator): Realm.App {
-  return new Realm.App({ id: emulator.clientAppId, baseUrl: emulator.url, storage: new MemoryStorage() });
-}
 
 export interface Check {
   name: string;

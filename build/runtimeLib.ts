@@ -171,7 +171,19 @@ function withoutForbiddenMembers(statement: Statement, removed: Set<string>): St
   return { text, code: statement.code };
 }
 
+const USAGE = `Usage: npm run runtime-lib
+Writes lib/runtimeOnly/runtimeBuiltins.d.ts from the installed TypeScript's lib files. Takes no arguments.`;
+
 if (require.main === module) {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (args.length > 0) {
+    console.error(`Unknown argument(s): ${args.join(" ")}. ${USAGE}`);
+    process.exit(2);
+  }
   const { dir, version } = typescriptLibDir();
   writeFileSync(RUNTIME_LIB_FILE, generateRuntimeLib(dir, version));
   console.log(`Wrote ${RUNTIME_LIB_FILE} from TypeScript ${version}'s lib files.`);

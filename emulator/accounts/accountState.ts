@@ -172,6 +172,14 @@ export class EmulatorState {
     return this.pending.list(options);
   }
 
+  /**
+   * A pending registration with a ready-made password hash, dated by the state's clock: for seeding
+   * many at once (bench/scale.ts), skipping register()'s hashing. Not reachable over HTTP.
+   */
+  seedPending(email: string, passwordHash: string): PendingRecord {
+    return this.pending.add(email, passwordHash);
+  }
+
   pendingCount(): number {
     return this.pending.count();
   }

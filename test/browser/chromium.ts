@@ -1,6 +1,6 @@
 /**
- * Debian's Chromium driven by playwright-core, which downloads no browser of its own. Started as
- * ../.library/env/machines/node.md says this machine needs: headless, no sandbox (root), none of
+ * Debian's Chromium driven by playwright-core, which downloads no browser of its own. Started the
+ * way a closed test machine needs: headless, no sandbox (the tests may run as root), none of
  * Chromium's background connections (the network is closed), a fresh profile each time.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";

@@ -1,5 +1,5 @@
 /** The account page's files at the emulator's root (issue 12, item 4); the browser suite drives the page itself. */
-import { banner } from "../../emulator/cli";
+import { bannerFor } from "../helpers/cliBanner";
 import type { Emulator } from "../../emulator/server";
 import { makeFixtureApp, startTestEmulator } from "../helpers/emulator";
 
@@ -29,7 +29,7 @@ it("serves realm-web's browser bundle and the page script", async () => {
 });
 
 it("npm start prints the page's link", () => {
-  const text = banner(e, { seeded: true, users: [{ email: "a@example.com", password: "pw", id: "65f0c0de0000000000000001" }] }, { port: e.port, host: "127.0.0.1", appId: e.clientAppId, secretsFile: "/tmp/s.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "appservices" }, true);
+  const text = bannerFor(e, { seeded: true, users: [{ email: "a@example.com", password: "pw", id: "65f0c0de0000000000000001" }] });
   expect(text).toContain(`account page:   ${e.url}/`);
   expect(text).toContain("browser origins: http://localhost:* and http://127.0.0.1:*");
 });

@@ -13,9 +13,8 @@ import {
   clientLogin,
   makeFixtureApp,
   startTestEmulator,
+  type TestEmulator,
 } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 
 const appDir = makeFixtureApp();
 

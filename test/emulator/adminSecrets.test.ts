@@ -6,11 +6,9 @@
  * back in an answer or reaches the emulator's log.
  */
 import { AdminSecretStore } from "../../emulator/http/adminSecrets";
-import { ADMIN, adminLogin, appPath, call, makeFixtureApp, startTestEmulator, type ApiRequest, type ApiResponse } from "../helpers/emulator";
+import { ADMIN, adminLogin, appPath, call, makeFixtureApp, startTestEmulator, type ApiRequest, type ApiResponse, type TestEmulator } from "../helpers/emulator";
 import { findTemplate, loadSpec, pointer, reportMissingSpec, specAvailable, type Spec } from "../helpers/openapiSpec";
 import type Ajv2020 from "ajv/dist/2020";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 
 reportMissingSpec("Admin API secrets contract tests");
 

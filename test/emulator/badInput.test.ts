@@ -8,9 +8,7 @@ import { ManualClock } from "../../emulator/accounts/clock";
 import { PortInUseError, startEmulator } from "../../emulator/server";
 import { parseCliArgs, DEFAULT_PORT } from "../../emulator/cli";
 import { LIMITS } from "../../emulator/runtime/rules";
-import { ADMIN, CLIENT, anonLogin, call, callFunction, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+import { ADMIN, CLIENT, anonLogin, call, callFunction, makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 
 const appDir = makeFixtureApp();
 const MB = 1024 * 1024;

@@ -3,14 +3,12 @@
  * creates the emulator's own secrets once, seeds the demo, serves realm-web's routes, keeps the
  * data file, and stops cleanly on Ctrl-C (SIGINT) and SIGTERM.
  */
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../../build/build";
 import { tempDir } from "../helpers/emulator";
-
-const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+import { TSX, runScript } from "../helpers/scripts";
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
@@ -19,13 +17,19 @@ interface Started {
 }
 
 /** Starts the CLI and waits for its banner. */
-function start(args: string[]): Promise<Started> {
-  return startCommand(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", ...args]);
+function start(args: string[], options: StartOptions = {}): Promise<Started> {
+  return startCommand(TSX, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", ...args], options);
+}
+
+interface StartOptions {
+  /** Its own process group (so a signal to it reaches only it). */
+  detached?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts `command` and waits for the emulator's banner in its output. */
-function startCommand(command: string, args: string[], detached = false): Promise<Started> {
-  const child = spawn(command, args, { cwd: PROJECT_ROOT, detached });
+function startCommand(command: string, args: string[], { detached = false, env }: StartOptions = {}): Promise<Started> {
+  const child = spawn(command, args, { cwd: PROJECT_ROOT, detached, env });
   let text = "";
   child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
@@ -118,7 +122,7 @@ describe.each([["start"], ["dev"]])("SIGTERM to `npm run %s`", (script) => {
   it("stops the emulator and frees its port", async () => {
     const dir = tempDir(`npm-${script}-signal`);
     // Its own process group, so that whatever the signal leaves behind is cleaned up below.
-    const started = await startCommand("npm", ["run", "--silent", script, "--", "--port", "0", "--secrets", path.join(dir, "secrets.json")], true);
+    const started = await startCommand("npm", ["run", "--silent", script, "--", "--port", "0", "--secrets", path.join(dir, "secrets.json")], { detached: true });
     try {
       expect(await answers(started.url)).toBe(true);
       started.child.kill("SIGTERM");
@@ -133,7 +137,7 @@ describe("an emulator whose parent is killed outright", () => {
   it("stops by itself instead of keeping the port", async () => {
     const dir = tempDir("orphan");
     // tsx runs the CLI in a child node process: SIGKILL to tsx orphans it.
-    const started = await startCommand(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", "--secrets", path.join(dir, "secrets.json")], true);
+    const started = await start(["--secrets", path.join(dir, "secrets.json")], { detached: true });
     try {
       expect(await answers(started.url)).toBe(true);
       started.child.kill("SIGKILL");
@@ -148,19 +152,10 @@ describe("npm start options (issue 12)", () => {
   const dir = tempDir("npm-start-options");
 
   it("--confirm-registrations=false keeps new registrations pending; relative --data and --secrets come from INIT_CWD", async () => {
-    const child = spawn(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--port", "0", "--secrets", "s.json", "--data", "state.json", "--confirm-registrations=false"], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, INIT_CWD: dir },
-    });
-    let text = "";
-    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    const started = await start(["--secrets", "s.json", "--data", "state.json", "--confirm-registrations=false"], { env: { ...process.env, INIT_CWD: dir } });
     try {
-      await new Promise<void>((resolve, reject) => {
-        const poll = setInterval(() => text.includes("Press Ctrl-C to stop.") && (clearInterval(poll), resolve()), 50);
-        child.on("exit", (code) => (clearInterval(poll), reject(new Error(`exited with ${code}:\n${text}`))));
-      });
-      const url = /running at (http:\/\/127\.0\.0\.1:\d+)/.exec(text)![1];
+      const { url } = started;
+      const text = started.output();
       expect(text).toContain("registrations:  stay pending (--confirm-registrations=false)");
       expect(fs.existsSync(path.join(dir, "s.json"))).toBe(true);
       expect(fs.existsSync(path.join(dir, "state.json"))).toBe(true);
@@ -172,7 +167,7 @@ describe("npm start options (issue 12)", () => {
       expect(login.status).toBe(401);
       expect(JSON.parse(fs.readFileSync(path.join(dir, "state.json"), "utf8")).state.pending).toHaveLength(1);
     } finally {
-      child.kill("SIGINT");
+      started.child.kill("SIGINT");
     }
   }, 90_000);
 
@@ -180,12 +175,12 @@ describe("npm start options (issue 12)", () => {
     ["emulator/cli.ts", /^Usage: npm start -- .*--allow-origin ORIGIN.*--confirm-registrations=false/],
     ["emulator/dev.ts", /^Usage \(npm start, rebuilt and reloaded on every source change\): npm run dev -- \[--port N\]/],
   ])("%s --help prints its own usage and exits 0", async (script, usage) => {
-    const { stdout } = await promisify(execFile)(tsx, [path.join(PROJECT_ROOT, script), "--help"], { cwd: PROJECT_ROOT, timeout: 60_000 });
+    const { stdout } = await runScript(script, ["--help"]);
     expect(stdout).toMatch(usage);
   }, 90_000);
 
   it("a bad --confirm-registrations value is a usage error naming the fix", async () => {
-    await expect(promisify(execFile)(tsx, [path.join(PROJECT_ROOT, "emulator", "cli.ts"), "--confirm-registrations=no"], { cwd: PROJECT_ROOT, timeout: 60_000 })).rejects.toMatchObject({
+    await expect(runScript("emulator/cli.ts", ["--confirm-registrations=no"])).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/--confirm-registrations must be true or false/),
     });

@@ -16,9 +16,8 @@ import {
   jwtPayload,
   makeFixtureApp,
   startTestEmulator,
+  type TestEmulator,
 } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
 
 const appDir = makeFixtureApp();
 

@@ -9,9 +9,7 @@ import * as path from "node:path";
 import { ObjectId } from "bson";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
 import { startEmulator } from "../../emulator/server";
-import { ADMIN, CLIENT, call, callFunction, clientLogin, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+import { ADMIN, CLIENT, call, callFunction, clientLogin, jwtPayload, makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
 
 const FUNCTIONS = {
   contextShape: {
@@ -60,7 +58,7 @@ describe("the flowerbase profile", () => {
     const tokens = await clientLogin(emulator, "tokens@example.com", "password-123");
     const profile = () => call(emulator.url, "GET", `${CLIENT}/auth/profile`, { token: tokens.access });
     expect((await profile()).status).toBe(200);
-    const iat = JSON.parse(Buffer.from(tokens.access.split(".")[1], "base64url").toString()).iat as number;
+    const iat = jwtPayload(tokens.access).iat as number;
     const users = emulator.flowerbase!.users;
     await users.updateOne({ _id: new ObjectId(id) }, { $set: { lastLogoutAt: new Date(iat * 1000 - 1) } });
     expect((await profile()).status).toBe(200);

@@ -5,43 +5,11 @@
  */
 import { createServer } from "node:http";
 import { Long, ObjectId } from "bson";
-import { FaultPlan } from "../../emulator/faults";
-import type { LoadedApp } from "../../emulator/runtime/appDirectory";
-import { FunctionRuntime, RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
-import { createMongoDbService } from "../../emulator/data/service";
-import { DocumentStore } from "../../emulator/data/store";
+import { RUNTIME_ERRORS } from "../../emulator/runtime/functionRuntime";
+import { runtimeWith } from "../helpers/runtime";
 import { SYSTEM_USER, type RuntimeUser } from "../../emulator/runtime/types";
 
 const USER: RuntimeUser = { id: "65f0c0de0000000000000abc", type: "normal", data: {}, custom_data: {}, identities: [] };
-
-function runtimeWith(sources: Record<string, string>, options: { values?: Record<string, unknown>; timeoutMs?: number; private?: string[]; system?: string[]; dataSources?: string[] } = {}) {
-  const store = new DocumentStore();
-  const app: LoadedApp = {
-    dir: "(memory)",
-    name: "runtime-test",
-    values: options.values ?? {},
-    triggers: [],
-    dataSources: options.dataSources,
-    functions: new Map(
-      Object.entries(sources).map(([name, source]) => [
-        name,
-        { source, config: { name, private: options.private?.includes(name) ?? false, run_as_system: options.system?.includes(name) ?? false, disable_arg_logs: false } },
-      ]),
-    ),
-  };
-  const runtime: FunctionRuntime = new FunctionRuntime({
-    app,
-    appInfo: { id: "a", clientAppId: "c", name: "n", projectId: "p", deployment: { model: "GLOBAL", providerRegion: "r" }, lastDeployed: "", hostingUri: "" },
-    data: createMongoDbService(store, new FaultPlan()),
-    timeoutMs: options.timeoutMs,
-  });
-  started.push(runtime);
-  return { runtime, store };
-}
-
-/** Every runtime a test started: each has its own worker threads. */
-const started: FunctionRuntime[] = [];
-afterAll(() => Promise.all(started.map((runtime) => runtime.close())));
 
 describe("the function runtime", () => {
   it("gives every call a fresh context: top-level state does not survive", async () => {
@@ -103,6 +71,17 @@ describe("the function runtime", () => {
     expect(await runtime.call("asSystem", [], USER, "client")).toEqual([true, USER.id]);
     // The system user has no id: undefined, which EJSON carries to any caller as null.
     expect(await runtime.call("asUser", [], SYSTEM_USER, "system")).toEqual([true, null]);
+  });
+
+  it("gives a call with no caller (a trigger or scheduled run) the system user: type system, no id, empty data", async () => {
+    // What context.user.data holds in a system function: the system user has no profile, so an
+    // empty object (never undefined: code reading context.user.data.email gets undefined, not a TypeError).
+    // A run_as_system function called by a user keeps that user's data.
+    const source = `exports = function () { return { type: context.user.type, id: context.user.id, data: context.user.data, email: context.user.data.email }; };`;
+    const caller: RuntimeUser = { ...USER, data: { email: "someone@example.test" } };
+    const { runtime } = runtimeWith({ report: source, reportAsSystem: source }, { system: ["reportAsSystem"] });
+    expect(await runtime.call("report", [], SYSTEM_USER, "system")).toEqual({ type: "system", id: null, data: {}, email: null });
+    expect(await runtime.call("reportAsSystem", [], caller, "client")).toEqual({ type: "normal", id: USER.id, data: { email: "someone@example.test" }, email: "someone@example.test" });
   });
 
   it("refuses private functions to clients but lets other functions execute them as the same caller", async () => {

@@ -5,6 +5,7 @@ import { MAX_FIND_DOCUMENTS } from "../../emulator/data/query";
 import { createMongoDbService } from "../../emulator/data/service";
 import { DocumentStore } from "../../emulator/data/store";
 import type { Document, MongoCollection } from "../../emulator/data/types";
+import { recordOperations } from "../helpers/operationCount";
 
 const NS = "app.posts";
 
@@ -338,8 +339,7 @@ describe("faults", () => {
 
   test("each method takes data:<method>:<db>.<collection>; cursors take it when they run", async () => {
     const { posts, faults } = setup([{ _id: 1, n: 1 }]);
-    const targets: string[] = [];
-    faults.inject({ match: (target) => (targets.push(target), false), kind: "status500" });
+    const targets = recordOperations(faults);
     const cursor = posts.find({});
     const pipeline = posts.aggregate([]);
     expect(targets).toEqual([]);

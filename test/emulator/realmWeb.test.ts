@@ -3,23 +3,15 @@
  * delete, anonymous users, token refresh and logout; then the real bundle's deleteCurrentUser,
  * and the snippet the CLI prints, run as printed in a separate node process.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import * as path from "node:path";
 import * as Realm from "realm-web";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { seedDemo, demoCleanupPlan } from "../../emulator/seed";
-import { banner } from "../../emulator/cli";
-import { MemoryStorage, makeFixtureApp, startTestEmulator } from "../helpers/emulator";
+import { bannerFor, runSnippet as runPrintedSnippet, snippetIn } from "../helpers/cliBanner";
+import { makeFixtureApp, startTestEmulator, type TestEmulator } from "../helpers/emulator";
+import { realmApp } from "../helpers/realmWebClient";
+import { runNodeCode } from "../helpers/scripts";
 import { builtAppDir } from "../helpers/builtApp";
 
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
-
-const PROJECT_ROOT = path.join(__dirname, "..", "..");
-
-function newApp(emulator: TestEmulator): Realm.App {
-  return new Realm.App({ id: emulator.clientAppId, baseUrl: emulator.url, storage: new MemoryStorage() });
-}
 
 describe("realm-web against the emulator (fixture functions)", () => {
   let emulator: TestEmulator;
@@ -31,7 +23,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   afterAll(() => emulator.close());
 
   it("registers, logs in with email/password and calls a function", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     await app.emailPasswordAuth.registerUser({ email: "nora@example.com", password: "nora-password" });
     const user = await app.logIn(Realm.Credentials.emailPassword("nora@example.com", "nora-password"));
     expect(user.profile.email).toBe("nora@example.com");
@@ -44,7 +36,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("deletes the current user with app.deleteUser; logging in again fails", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     await app.emailPasswordAuth.registerUser({ email: "otto@example.com", password: "otto-password" });
     const credentials = Realm.Credentials.emailPassword("otto@example.com", "otto-password");
     const user = await app.logIn(credentials);
@@ -56,7 +48,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("logs in anonymously and calls a function", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.anonymous());
     expect(user.profile).toEqual({});
     expect(user.identities[0].providerType).toBe("anon-user");
@@ -64,7 +56,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("refreshes an expired access token by itself and retries the call", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.anonymous(false));
     const before = user.accessToken;
     clock.advance(31 * 60 * 1000);
@@ -73,7 +65,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("logs out: the server ends the session", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.anonymous(false));
     expect(emulator.state.sessionCount("client", user.id)).toBe(1);
     await user.logOut();
@@ -82,7 +74,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("a disabled user cannot log in", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     await app.emailPasswordAuth.registerUser({ email: "pia@example.com", password: "pia-password" });
     emulator.state.setDisabled(emulator.state.findUserByEmail("pia@example.com")!.id, true);
     await expect(app.logIn(Realm.Credentials.emailPassword("pia@example.com", "pia-password"))).rejects.toMatchObject({
@@ -92,7 +84,7 @@ describe("realm-web against the emulator (fixture functions)", () => {
   });
 
   it("reports function errors as App Services does", async () => {
-    const user = await newApp(emulator).logIn(Realm.Credentials.anonymous());
+    const user = await realmApp(emulator).logIn(Realm.Credentials.anonymous());
     await expect(user.functions.fail()).rejects.toMatchObject({ statusCode: 400, errorCode: "FunctionExecutionError", error: "boom: the widget is broken" });
     await expect(user.functions.noSuchFunction()).rejects.toMatchObject({ statusCode: 404, errorCode: "FunctionNotFound", error: "function not found: 'noSuchFunction'" });
   });
@@ -112,8 +104,8 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
   const notesOf = (userId: string) => emulator.store.documents("demo", "notes").filter((d) => d.owner_id === userId);
 
   it("deletes the caller and its data; its next call and login fail; another user is untouched", async () => {
-    const aliceApp = newApp(emulator);
-    const bobApp = newApp(emulator);
+    const aliceApp = realmApp(emulator);
+    const bobApp = realmApp(emulator);
     const aliceCredentials = Realm.Credentials.emailPassword("alice@example.com", "alice-demo-password");
     const alice = await aliceApp.logIn(aliceCredentials);
     const bob = await bobApp.logIn(Realm.Credentials.emailPassword("bob@example.com", "bob-demo-password"));
@@ -135,7 +127,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
   });
 
   it("deletes an anonymous caller the same way", async () => {
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const anon = await app.logIn(Realm.Credentials.anonymous());
     const receipt = await anon.functions.deleteCurrentUser();
     expect(receipt).toMatchObject({ userId: anon.id, account: "deleted" });
@@ -145,7 +137,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
 
   it("refuses a server (API key) user by default and changes nothing", async () => {
     const { user: server, key } = emulator.state.createServerApiKey("backend");
-    const app = newApp(emulator);
+    const app = realmApp(emulator);
     const user = await app.logIn(Realm.Credentials.apiKey(key));
     expect(user.id).toBe(server.id);
     await expect(user.functions.deleteCurrentUser()).rejects.toMatchObject({ statusCode: 400, errorCode: "FunctionExecutionError", error: expect.stringMatching(/server \(API key\) user/) });
@@ -156,12 +148,11 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
     const fresh = await startTestEmulator({ appDir, valueOverrides: { userDataCleanup: demoCleanupPlan() } });
     const runSnippet = async () => {
       const seed = await seedDemo(fresh);
-      const text = banner(fresh, seed, { port: fresh.port, host: "127.0.0.1", appId: fresh.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "appservices" }, true);
+      const text = bannerFor(fresh, seed);
       expect(text).not.toContain(fresh.adminKeys.privateKey);
       expect(text).not.toContain(fresh.adminKeys.publicKey);
-      const lines = text.split("\n");
-      const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
-      const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
+      const snippet = snippetIn(text);
+      const stdout = await runPrintedSnippet(snippet);
       expect(stdout).toContain('"account": "deleted"');
       expect(stdout).toMatch(/logging in again fails, as it should: .*invalid username\/password/);
       return snippet;
@@ -170,7 +161,7 @@ describe("realm-web and the built bundle's deleteCurrentUser", () => {
       const first = await runSnippet(); // deletes alice
       expect(fresh.state.findUserByEmail("alice@example.com")).toBeUndefined();
       // The same snippet again, alice gone: one clear line, no unhandled rejection or stack.
-      const again = await promisify(execFile)(process.execPath, ["-e", first], { cwd: PROJECT_ROOT, timeout: 30_000 });
+      const again = await runNodeCode(first);
       expect(again.stderr).toBe("");
       expect(again.stdout.trim().split("\n")).toEqual([
         expect.stringMatching(/^The snippet stopped: invalid username\/password\. Was alice@example\.com deleted by an earlier run\? npm start prints a fresh snippet/),

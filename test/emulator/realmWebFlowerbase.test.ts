@@ -3,18 +3,14 @@
  * register, log in, deleteCurrentUser, then the account, its tokens and its data are gone; and the
  * CLI's printed snippet works as printed there too.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import * as path from "node:path";
 import * as Realm from "realm-web";
-import { banner } from "../../emulator/cli";
+import { bannerFor, runSnippet, snippetIn } from "../helpers/cliBanner";
 import { FLOWERBASE_DEFAULTS } from "../../emulator/flowerbase/documents";
 import { demoCleanupPlan, seedDemo } from "../../emulator/seed";
 import { builtAppDir } from "../helpers/builtApp";
-import { MemoryStorage, startTestEmulator } from "../helpers/emulator";
+import { startTestEmulator, type TestEmulator } from "../helpers/emulator";
+import { realmApp } from "../helpers/realmWebClient";
 
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
-const PROJECT_ROOT = path.join(__dirname, "..", "..");
 
 describe("realm-web and the built bundle on the flowerbase profile", () => {
   let emulator: TestEmulator;
@@ -24,7 +20,7 @@ describe("realm-web and the built bundle on the flowerbase profile", () => {
   }, 60_000);
   afterAll(() => emulator.close());
 
-  const newApp = () => new Realm.App({ id: emulator.clientAppId, baseUrl: emulator.url, storage: new MemoryStorage() });
+  const newApp = () => realmApp(emulator);
   const notesOf = (userId: string) => emulator.store.documents("demo", "notes").filter((d) => d.owner_id === userId);
   const tokensOf = (userId: string) => emulator.store.documents(FLOWERBASE_DEFAULTS.database, FLOWERBASE_DEFAULTS.refreshTokensCollection).filter((d) => String(d.userId) === userId);
 
@@ -63,11 +59,9 @@ describe("realm-web and the built bundle on the flowerbase profile", () => {
 
   it("the CLI's printed snippet works as printed", async () => {
     const seed = await seedDemo(emulator);
-    const text = banner(emulator, seed, { port: emulator.port, host: "127.0.0.1", appId: emulator.clientAppId, secretsFile: "/tmp/secrets.json", latencyMs: 0, functionTimeLimitMs: 300_000, platform: "flowerbase" }, true);
+    const text = bannerFor(emulator, seed, "flowerbase");
     expect(text).toContain("Flowerbase emulator running at");
-    const lines = text.split("\n");
-    const snippet = lines.slice(lines.findIndex((l) => l.startsWith("const Realm")), lines.findIndex((l) => l.startsWith("})()")) + 1).join("\n");
-    const { stdout } = await promisify(execFile)(process.execPath, ["-e", snippet], { cwd: PROJECT_ROOT, timeout: 30_000 });
+    const stdout = await runSnippet(snippetIn(text));
     expect(stdout).toContain('"account": "deleted"');
     expect(stdout).toMatch(/logging in again fails, as it should/);
   }, 60_000);

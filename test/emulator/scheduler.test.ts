@@ -2,39 +2,19 @@
  * The emulator's scheduled triggers: each enabled trigger runs its function as the system user on
  * its cron schedule, failures are logged, disabled triggers never run, stop() stops them.
  */
-import { FaultPlan } from "../../emulator/faults";
-import type { LoadedApp } from "../../emulator/runtime/appDirectory";
-import { FunctionRuntime } from "../../emulator/runtime/functionRuntime";
-import { createMongoDbService } from "../../emulator/data/service";
-import { DocumentStore } from "../../emulator/data/store";
 import { startScheduler } from "../../emulator/scheduler";
+import { runtimeWith } from "../helpers/runtime";
 
-const config = (name: string) => ({ name, private: true, run_as_system: true, disable_arg_logs: false });
-const store = new DocumentStore();
-const app: LoadedApp = {
-  dir: "(memory)",
-  name: "scheduler-test",
-  values: {},
-  triggers: [],
-  functions: new Map([
-    [
-      "tick",
-      {
-        config: config("tick"),
-        source: `exports = async function () {
+const { runtime, store } = runtimeWith(
+  {
+    tick: `exports = async function () {
           const runs = context.services.get("mongodb-atlas").db("t").collection("runs");
           await runs.insertOne({ system: context.user.type === "system", asSystem: context.runningAsSystem() });
         };`,
-      },
-    ],
-    ["fail", { config: config("fail"), source: `exports = async function () { throw new Error("boom"); };` }],
-  ]),
-};
-const runtime = new FunctionRuntime({
-  app,
-  appInfo: { id: "a", clientAppId: "c", name: "n", projectId: "p", deployment: { model: "GLOBAL", providerRegion: "r" }, lastDeployed: "", hostingUri: "" },
-  data: createMongoDbService(store, new FaultPlan()),
-});
+    fail: `exports = async function () { throw new Error("boom"); };`,
+  },
+  { private: ["tick", "fail"], system: ["tick", "fail"] },
+);
 
 const waitFor = async (check: () => boolean, ms = 5000) => {
   const started = Date.now();
@@ -73,4 +53,3 @@ describe("scheduled triggers", () => {
   });
 });
 
-afterAll(() => runtime.close());

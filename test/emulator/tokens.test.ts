@@ -6,18 +6,12 @@
 import * as path from "node:path";
 import { SignJWT, decodeProtectedHeader, jwtVerify } from "jose";
 import { createHmac } from "node:crypto";
-import { ADMIN, CLIENT, adminLogin, anonLogin, appPath, call, makeFixtureApp, startTestEmulator, tempDir } from "../helpers/emulator";
-
-type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+import { ADMIN, CLIENT, adminLogin, anonLogin, appPath, call, jwtPayload, makeFixtureApp, startTestEmulator, tempDir, type TestEmulator } from "../helpers/emulator";
 
 const appDir = makeFixtureApp();
 
 function signingKeyOf(emulator: TestEmulator): Uint8Array {
   return Buffer.from(emulator.state.toSnapshot().signingKey, "base64");
-}
-
-function payloadOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
 }
 
 /** Re-signs a token's payload under another header, with HMAC-SHA256 and the emulator's key. */
@@ -62,7 +56,7 @@ describe("tokens", () => {
 
     it("an admin token minted on a client session's id and subject is refused with 401 InvalidSession", async () => {
       const client = await anonLogin(emulator);
-      const { sid, sub } = payloadOf(client.access);
+      const { sid, sub } = jwtPayload(client.access);
       const forged = await mintAdminAccess({ sid, sub });
       const res = await call(emulator.url, "GET", `${appPath(emulator)}/users`, { token: forged });
       expect(res.status).toBe(401);
@@ -71,7 +65,7 @@ describe("tokens", () => {
 
     it("an admin token for a session that was never opened is refused", async () => {
       const admin = await adminLogin(emulator);
-      const forged = await mintAdminAccess({ sid: "00000000-0000-4000-8000-000000000000", sub: payloadOf(admin.access).sub });
+      const forged = await mintAdminAccess({ sid: "00000000-0000-4000-8000-000000000000", sub: jwtPayload(admin.access).sub });
       const res = await call(emulator.url, "GET", `${appPath(emulator)}/users`, { token: forged });
       expect(res.status).toBe(401);
       expect(res.body.error_code).toBe("InvalidSession");

@@ -2,16 +2,13 @@
  * `npm run trigger -- NAME` (issue 12, item 6): a scheduled function runs now against the running
  * emulator, through an emulator-only route that takes an Admin API access token.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { promisify } from "node:util";
-import { PROJECT_ROOT } from "../../build/build";
 import { startBuiltApp, type Harness } from "../helpers/builtApp";
 import { adminLogin, anonLogin, call, tempDir } from "../helpers/emulator";
+import { runScript } from "../helpers/scripts";
 
-const tsx = path.join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
-const trigger = (...args: string[]) => promisify(execFile)(tsx, [path.join(PROJECT_ROOT, "emulator", "trigger.ts"), ...args], { cwd: PROJECT_ROOT, timeout: 60_000 });
+const trigger = (...args: string[]) => runScript("emulator/trigger.ts", args);
 
 let h: Harness;
 let secretsFile: string;

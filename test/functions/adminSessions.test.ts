@@ -4,6 +4,7 @@
  */
 import type { FaultKind } from "../../emulator/faults";
 import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { recordOperations } from "../helpers/operationCount";
 
 let h: Harness;
 let admin: string;
@@ -22,13 +23,6 @@ afterAll(async () => {
 afterEach(() => h.emulator.faults.clear());
 
 const openAdminSessions = () => h.emulator.state.sessionCount("admin");
-
-/** Counts Admin API operations without failing any. */
-function recordOperations(): string[] {
-  const seen: string[] = [];
-  h.emulator.faults.inject({ match: (target) => (target.startsWith("data:") ? false : (seen.push(target), false)), kind: "status500" });
-  return seen;
-}
 
 type Call = [string, () => Promise<{ name: string; args: unknown[]; user: ReturnType<typeof userOf> }>];
 
@@ -65,7 +59,7 @@ const run = async (prepare: Call[1]) => {
 describe("each function closes the Admin API session it opened", () => {
   it.each(CALLS)("%s", async (_label, prepare) => {
     const before = openAdminSessions();
-    const operations = recordOperations();
+    const operations = recordOperations(h.emulator.faults);
     const { error } = await run(prepare);
     expect(error).toBeUndefined();
     expect(operations.filter((op) => op === "adminLogin")).toHaveLength(1);
@@ -99,4 +93,28 @@ describe("a failing logout never fails the call", () => {
       expect(h.lines.slice(lines).join("\n")).toMatch(/the Admin API session could not be closed \(it expires by itself\): Admin API request adminDeleteSession/);
     });
   }
+});
+
+describe("on self-delete, the logout adds no round trip (issue 10, item 7)", () => {
+  const LATENCY_MS = 100;
+  afterEach(() => {
+    h.emulator.faults.latencyMs = 0;
+  });
+
+  it("asks for adminDeleteSession while the final pass's writes are still on their way", async () => {
+    const id = await createUser(h.emulator);
+    h.emulator.store.insertMany("app", "posts", [{ owner_id: id }]);
+    h.emulator.faults.latencyMs = LATENCY_MS;
+    // The plan sees each call after its latency, so these are the times calls complete their round trip.
+    const done: Array<{ target: string; at: number }> = [];
+    h.emulator.faults.inject({ match: (target) => (done.push({ target, at: performance.now() }), false), kind: "status500" });
+    const { error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+    expect(error).toBeUndefined();
+    const logout = done.filter((c) => c.target === "adminDeleteSession");
+    expect(logout).toHaveLength(1);
+    const lastData = Math.max(...done.filter((c) => c.target.startsWith("data:")).map((c) => c.at));
+    // Alongside the final pass: the logout completes with the final pass's writes. One after it: a
+    // whole round trip (LATENCY_MS) later than the last write. Half a round trip tells them apart.
+    expect(logout[0].at - lastData).toBeLessThan(LATENCY_MS / 2);
+  });
 });

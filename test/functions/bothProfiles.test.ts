@@ -4,7 +4,8 @@
  * platform gives; afterwards the user's sessions (access and refresh tokens) and data are checked.
  */
 import { FLOWERBASE_DEFAULTS, customDataDocument, resetRequestDocument } from "../../emulator/flowerbase/documents";
-import { PLATFORMS, callAs, canLogIn, login, sessionWorks, startProfile, uniqueEmail, type ProfileHarness, type Tokens } from "../helpers/profiles";
+import { PLATFORMS, callAs, canLogIn, login, sessionWorks, startProfile, triggerUserOf, uniqueEmail, type ProfileHarness, type Tokens } from "../helpers/profiles";
+import { jwtPayload } from "../helpers/emulator";
 
 const PLAN = [{ database: "demo", collection: "notes", ownerField: "owner_id", action: "delete" }];
 
@@ -24,12 +25,7 @@ describe.each(PLATFORMS)("the user functions on %s", (platform) => {
   });
 
   const notes = () => h.emulator.store.documents("demo", "notes");
-  async function userWithNotes(label: string): Promise<{ email: string; id: string; tokens: Tokens }> {
-    const email = uniqueEmail(label);
-    const id = await h.createUser(email);
-    h.emulator.store.insertMany("demo", "notes", [{ owner_id: id, title: "one" }, { owner_id: id, title: "two" }]);
-    return { email, id, tokens: await login(h, email) };
-  }
+  const userWithNotes = (label: string) => userWithNotesIn(h, label);
 
   it("deleteCurrentUser deletes the caller, ends their sessions and deletes their data, and no one else's", async () => {
     const other = await userWithNotes("other");
@@ -129,8 +125,7 @@ describe.each(PLATFORMS)("the user functions on %s", (platform) => {
 
   it("refuses a trigger's call to deleteCurrentUser (no signed-in caller) and touches nothing", async () => {
     const user = await userWithNotes("trigger");
-    const triggerUser = platform === "flowerbase" ? {} : { type: "system" as const, data: {}, custom_data: {}, identities: [] };
-    await expect(h.emulator.runtime.call("deleteCurrentUser", [], triggerUser, "system")).rejects.toThrow(/must be called by a signed-in user/);
+    await expect(h.emulator.runtime.call("deleteCurrentUser", [], triggerUserOf(h), "system")).rejects.toThrow(/must be called by a signed-in user/);
     expect(await h.userExists(user.id)).toBe(true);
     expect(notes().filter((n) => n.owner_id === user.id)).toHaveLength(2);
   });
@@ -213,7 +208,7 @@ describe("Flowerbase specifics", () => {
     const email = uniqueEmail("shape");
     const id = await h.createUser(email);
     const tokens = await login(h, email);
-    const claims = JSON.parse(Buffer.from(tokens.access.split(".")[1], "base64url").toString("utf8"));
+    const claims = jwtPayload(tokens.access);
     expect(claims).toMatchObject({ typ: "access", id, sub: id, data: { _id: id, id, email } });
     expect(claims.type).toBeUndefined();
   });
@@ -283,7 +278,7 @@ describe.each(PLATFORMS)("configuration errors on %s touch nothing", (platform) 
   }
 });
 
-async function userWithNotesIn(h: ProfileHarness, label: string) {
+async function userWithNotesIn(h: ProfileHarness, label: string): Promise<{ email: string; id: string; tokens: Tokens }> {
   const email = uniqueEmail(label);
   const id = await h.createUser(email);
   h.emulator.store.insertMany("demo", "notes", [{ owner_id: id, title: "one" }, { owner_id: id, title: "two" }]);

@@ -3,11 +3,11 @@
  * run's error (issue 10, item 4), whatever the Admin API answers: a fault at each step (500, a
  * dropped connection), and a server that echoes the email back in a 429 or a plain-text 500.
  */
-import { createServer, request as httpRequest, type Server } from "node:http";
 import type { FaultKind } from "../../emulator/faults";
 import { personalDataRedactor } from "../../lib/adminRequest";
 import { callFunction as callOverHttp, clientLogin } from "../helpers/emulator";
 import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { startProxy } from "../helpers/proxy";
 
 let h: Harness;
 let admin: string;
@@ -90,25 +90,6 @@ describe("deletePendingUser with a fault at each step", () => {
   }
 });
 
-/** An Admin API in front of the emulator's that answers matching requests itself, quoting the request back. */
-function echoingProxy(target: string, answer: (path: string) => { status: number; body: string } | undefined): Promise<Server> {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const own = answer(req.url ?? "");
-      if (own) return void res.writeHead(own.status, { "Content-Type": "text/plain" }).end(own.body);
-      const upstream = httpRequest(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      });
-      upstream.on("error", () => res.destroy());
-      upstream.end(Buffer.concat(chunks));
-    });
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
 describe("an Admin API that echoes the email back", () => {
   const answers: Array<[string, (path: string) => { status: number; body: string }]> = [
     [
@@ -119,7 +100,7 @@ describe("an Admin API that echoes the email back", () => {
   ];
 
   it.each(answers)("%s", async (_label, answer) => {
-    const proxy = await echoingProxy(h.emulator.url, (path) => (path.includes("/by_email/") ? answer(path) : undefined));
+    const proxy = await startProxy(h.emulator.url, ({ path }) => (path.includes("/by_email/") ? answer(path) : undefined));
     try {
       const { port } = proxy.address() as { port: number };
       h.emulator.runtime.setValue("adminApiBaseUrl", `http://127.0.0.1:${port}/api/admin/v3.0`);

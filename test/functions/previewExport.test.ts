@@ -9,6 +9,7 @@ import { EJSON, ObjectId } from "bson";
 import fc from "fast-check";
 import { LIMITS } from "../../emulator/runtime/rules";
 import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { recordOperations } from "../helpers/operationCount";
 
 const B = "65f0c0de00000000000000b1";
 const C = "65f0c0de00000000000000c1";
@@ -53,13 +54,6 @@ function seed(a: string): void {
 }
 
 const snapshot = () => JSON.stringify(h.emulator.store.toEJSON());
-
-/** Records the data-service and Admin API operations of the next calls, failing none. */
-function recordOperations(): string[] {
-  const seen: string[] = [];
-  h.emulator.faults.inject({ match: (target) => (seen.push(target), false), kind: "status500" });
-  return seen;
-}
 
 async function exportAll(userId: string): Promise<{ pages: any[]; groups: Record<string, { owned: any[]; shared: any[] }> }> {
   const pages: any[] = [];
@@ -114,7 +108,7 @@ describe("previewDeleteCurrentUser", () => {
     const a = await createUser(h.emulator);
     seed(a);
     const sessions = h.emulator.state.sessionCount("admin");
-    const seen = recordOperations();
+    const seen = recordOperations(h.emulator.faults);
     const { error } = await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
     expect(error).toBeUndefined();
     expect(seen.filter((t) => t.startsWith("data:")).sort()).toEqual(PLAN.map((r) => `data:aggregate:${r.database}.${r.collection}`).sort());

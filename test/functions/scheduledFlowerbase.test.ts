@@ -9,18 +9,14 @@
 import { ObjectId } from "bson";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { FLOWERBASE_DEFAULTS, authUserDocument, type AuthUserStatus } from "../../emulator/flowerbase/documents";
-import { SYSTEM_USER, callFunction } from "../helpers/builtApp";
+import { callFunction } from "../helpers/builtApp";
 import { countOperations, type OperationCounter } from "../helpers/operationCount";
-import { PLAN, addGroups, expectAllCleaned, expectGroupsSettled, expectUnchanged, seed, sweepToEnd, untouchedBy, type Population, type UserMaker } from "../helpers/orphanFixtures";
-import { PLATFORMS, login, sessionWorks, startProfile, uniqueEmail, type ProfileHarness } from "../helpers/profiles";
-import type { RuntimeUser } from "../../emulator/runtime/types";
+import { PLAN, expectAllCleaned, expectGroupsSettled, expectNextSweepStartsOverAndChangesNothing, expectUnchanged, setUpSweep, sweepToEnd, untouchedBy, type Population, type UserMaker } from "../helpers/orphanFixtures";
+import { FLOWERBASE_TRIGGER_USER, PLATFORMS, login, sessionWorks, startProfile, triggerUserOf, uniqueEmail, type ProfileHarness } from "../helpers/profiles";
 
 const DAY = 24 * 60 * 60 * 1000;
 const MAIN = FLOWERBASE_DEFAULTS.database;
 const AUTH_USERS = FLOWERBASE_DEFAULTS.authCollection;
-/** What a Flowerbase trigger's function gets as context.user (features/functions/controller.ts:440). */
-const FLOWERBASE_TRIGGER_USER = {} as RuntimeUser;
-const triggerUserOf = (h: ProfileHarness): RuntimeUser => (h.platform === "flowerbase" ? FLOWERBASE_TRIGGER_USER : SYSTEM_USER);
 
 interface PurgeResult {
   scanned: number;
@@ -155,10 +151,8 @@ describe("sweepOrphanedUserData on Flowerbase, within its operation budget", () 
 
   beforeAll(async () => {
     h = await startProfile("flowerbase", { valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
-    counter = countOperations(h.emulator.faults);
     // Small enough for the emulator's query engine, which scans for $in; large enough for three orphan batches.
-    population = await seed(h, flowerbaseUsers(h), 600, 300);
-    addGroups(h, population);
+    ({ counter, population } = await setUpSweep(h, flowerbaseUsers(h), { live: 600, orphans: 300, groups: true }));
   });
   afterAll(() => h.close());
 
@@ -183,10 +177,7 @@ describe("sweepOrphanedUserData on Flowerbase, within its operation budget", () 
   });
 
   it("starts over after a complete sweep and, with nothing orphaned, changes nothing", async () => {
-    const before = untouchedBy(h, new Set());
-    const runs = await sweepToEnd(h, counter, BUDGET, FLOWERBASE_TRIGGER_USER);
-    expect(runs.reduce((n, r) => n + r.orphans, 0)).toBe(0);
-    expectUnchanged(h, before);
+    await expectNextSweepStartsOverAndChangesNothing(h, counter, BUDGET, FLOWERBASE_TRIGGER_USER, population.live.length);
   });
 });
 
@@ -198,8 +189,7 @@ describe("on Flowerbase, a wrong userStoreDatabase", () => {
 
   beforeAll(async () => {
     h = await startProfile("flowerbase", { valueOverrides: { userDataCleanup: PLAN } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, flowerbaseUsers(h), 40, 10);
+    ({ counter, population } = await setUpSweep(h, flowerbaseUsers(h), { live: 40, orphans: 10 }));
     expired = insertAuthUsers(h, Array.from({ length: 5 }, () => ({ status: "pending" as const, createdAt: new Date(Date.now() - 30 * DAY) })));
     h.emulator.runtime.setValue("userStoreDatabase", "elsewhere");
   });

@@ -7,6 +7,7 @@
  */
 import { ObjectId } from "bson";
 import { callFunction, createUser, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
+import { recordOperations } from "../helpers/operationCount";
 
 const B = "65f0c0de00000000000000b1";
 const C = "65f0c0de00000000000000c1";
@@ -160,26 +161,19 @@ describe("shared documents", () => {
 
 describe("data operations per rule", () => {
   /** The data-service calls one self-delete sends to the planned collections. */
-  async function countOperations(copies: number): Promise<string[]> {
+  async function planOperationsOfSelfDelete(copies: number): Promise<string[]> {
     const a = await createUser(h.emulator);
     for (let i = 0; i < copies; i++) seed(a);
-    const calls: string[] = [];
     h.emulator.faults.clear();
-    h.emulator.faults.inject({
-      match: (target) => {
-        if (target.startsWith("data:") && !target.endsWith("app.deletions")) calls.push(target);
-        return false;
-      },
-      kind: "status500",
-    });
+    const seen = recordOperations(h.emulator.faults);
     const { error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(a));
     expect(error).toBeUndefined();
-    return calls.sort();
+    return seen.filter((target) => target.startsWith("data:") && !target.endsWith("app.deletions")).sort();
   }
 
   it("do not grow with the number of documents", async () => {
-    const few = await countOperations(1);
-    const many = await countOperations(20);
+    const few = await planOperationsOfSelfDelete(1);
+    const many = await planOperationsOfSelfDelete(20);
     expect(many).toEqual(few);
     // Two passes; per pass: groups 2 (delete alone + pull), chats 3 (delete alone + pull per shape),
     // threads 4 (alone + own element per shape), projects 4, boards 2.

@@ -6,24 +6,19 @@
  * page falls back to one-by-one checks; users deleted or added between runs lose nothing.
  */
 import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
-import { countOperations, type OperationCounter } from "../helpers/operationCount";
+import { DEFAULT_OPERATION_BUDGET } from "../../lib/config";
+import type { OperationCounter } from "../helpers/operationCount";
 import * as fixtures from "../helpers/orphanFixtures";
-import { PLAN, addDocuments, addGroups, expectAllCleaned, expectUnchanged, mentions, untouchedBy, type Population, type SweepResult } from "../helpers/orphanFixtures";
+import { PLAN, addDocuments, expectAllCleaned, expectUnchanged, mentions, untouchedBy, type Population, type SweepResult } from "../helpers/orphanFixtures";
 
 const sweepOnce = (h: Harness, counter: OperationCounter, budget: number): Promise<SweepResult> => fixtures.sweepOnce(h, counter, budget, SYSTEM_USER);
 const sweepToEnd = (h: Harness, counter: OperationCounter, budget: number, maxRuns = 30): Promise<SweepResult[]> => fixtures.sweepToEnd(h, counter, budget, SYSTEM_USER, maxRuns);
 
 /** Anonymous users (no password hashing), deleted through the emulator's own state. */
-const seed = (h: Harness, liveCount: number, orphanCount: number): Promise<Population> =>
-  fixtures.seed(
-    h,
-    {
-      create: async (count) => Array.from({ length: count }, () => h.emulator.state.createAnonymousUser().id),
-      remove: async (ids) => ids.forEach((id) => h.emulator.state.deleteUser(id)),
-    },
-    liveCount,
-    orphanCount,
-  );
+const anonymousUsers = (h: Harness): fixtures.UserMaker => ({
+  create: async (count) => Array.from({ length: count }, () => h.emulator.state.createAnonymousUser().id),
+  remove: async (ids) => ids.forEach((id) => h.emulator.state.deleteUser(id)),
+});
 
 describe("sweepOrphanedUserData at scale, within its operation budget", () => {
   const BUDGET = 30;
@@ -33,9 +28,7 @@ describe("sweepOrphanedUserData at scale, within its operation budget", () => {
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 2000, 200);
-    addGroups(h, population);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 2000, orphans: 200, groups: true }));
   });
   afterAll(() => h.emulator.close());
 
@@ -63,22 +56,14 @@ describe("sweepOrphanedUserData at scale, within its operation budget", () => {
     expectAllCleaned(h, population.orphans);
     expectUnchanged(h, liveBefore);
     // Batches keep the shared-document semantics: two orphans' group goes, an orphan is only detached from a live user's.
-    const after = h.emulator.store.documents("app", "groups");
-    expect(after.filter((g) => g.kind === "orphans")).toEqual([]);
-    const shared = after.filter((g) => g.kind === "shared");
-    expect(shared).toHaveLength(groups.filter((g) => g.kind === "shared").length);
-    for (const g of shared) expect(g.members).toEqual([g.keep]);
+    fixtures.expectGroupsSettled(h, groups.filter((g) => g.kind === "shared").length);
     // Anonymized, not deleted.
     const anonymized = h.emulator.store.documents("app", "messages").filter((m) => m.text === "t" && !(m.meta as { sender?: unknown }).sender && !m.senderName);
     expect(anonymized).toHaveLength(200);
   });
 
   it("starts over after a complete sweep and, with nothing orphaned, changes nothing", async () => {
-    const before = untouchedBy(h, new Set());
-    const runs = await sweepToEnd(h, counter, BUDGET);
-    expect(runs[0].resumeAfter === null || runs.length > 1).toBe(true);
-    expect(runs.reduce((n, r) => n + r.orphans, 0)).toBe(0);
-    expectUnchanged(h, before);
+    await fixtures.expectNextSweepStartsOverAndChangesNothing(h, counter, BUDGET, SYSTEM_USER, population.live.length);
   });
 });
 
@@ -89,16 +74,14 @@ describe("sweepOrphanedUserData when the user list answers a page out of id orde
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 500, 100);
-    addGroups(h, population);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 500, orphans: 100, groups: true }));
   });
   afterAll(() => h.emulator.close());
 
   it("checks that page's owners one by one, logs it, and still cleans exactly the orphans", async () => {
     const liveBefore = untouchedBy(h, new Set(population.orphans));
     h.emulator.faults.inject({ match: "adminListUsers", kind: "outOfOrder", times: 1 });
-    const [run] = await sweepToEnd(h, counter, 900, 1);
+    const [run] = await sweepToEnd(h, counter, DEFAULT_OPERATION_BUDGET, 1);
     expect(run).toMatchObject({ complete: true, checked: 600, orphans: 100, outOfOrderPages: 1 });
     // Only the reversed page's range went one by one: at most its 50 users and the orphans among them.
     expect(run.userChecks).toBeGreaterThan(0);
@@ -118,8 +101,7 @@ describe("sweepOrphanedUserData when users come and go between runs", () => {
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN, scheduledRunOperationBudget: BUDGET } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 1200, 120);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 1200, orphans: 120 }));
   });
   afterAll(() => h.emulator.close());
 
@@ -160,8 +142,7 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
 
   beforeAll(async () => {
     h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
-    counter = countOperations(h.emulator.faults);
-    population = await seed(h, 400, 250);
+    ({ counter, population } = await fixtures.setUpSweep(h, anonymousUsers(h), { live: 400, orphans: 250 }));
   });
   afterAll(() => h.emulator.close());
 
@@ -173,14 +154,14 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
     counter.reset();
     const failed = await callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
     expect(failed.error?.message).toMatch(/Cleanup \(sweep pass\) failed for 1 of 3 rule\(s\): app\.posts by owner_id: .*injected server error/);
-    expect(counter.count()).toBeLessThanOrEqual(900);
+    expect(counter.count()).toBeLessThanOrEqual(DEFAULT_OPERATION_BUDGET);
     const state = h.emulator.store.documents("accountDeletion", "jobState").find((d) => d._id === "sweepOrphanedUserData");
     const saved = state?.resumeAfter as string;
     // Saved after the first batch's last orphan's range, before the second batch's first orphan.
     const sorted = [...population.orphans].sort();
     expect(saved >= sorted[99] && saved < sorted[100]).toBe(true);
 
-    const runs = await sweepToEnd(h, counter, 900);
+    const runs = await sweepToEnd(h, counter, DEFAULT_OPERATION_BUDGET);
     expect(runs).toHaveLength(1);
     expectAllCleaned(h, population.orphans);
     expectUnchanged(h, liveBefore);

@@ -88,6 +88,9 @@ export async function startTestEmulator(
   return Object.assign(emulator, { logLines, consoleLines });
 }
 
+/** A started test emulator, as startTestEmulator returns it. */
+export type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+
 export interface ApiResponse {
   status: number;
   headers: Headers;
@@ -134,9 +137,14 @@ export async function adminLogin(emulator: Emulator): Promise<{ access: string; 
   return { access: res.body.access_token, refresh: res.body.refresh_token };
 }
 
+/** The client API's email/password login request, answered as it comes. */
+export function passwordLogin(emulator: Emulator, email: string, password: string): Promise<ApiResponse> {
+  return call(emulator.url, "POST", `${CLIENT}/app/${emulator.clientAppId}/auth/providers/local-userpass/login`, { body: { username: email, password } });
+}
+
 /** Logs in through the client API with email/password; returns the raw tokens. */
 export async function clientLogin(emulator: Emulator, email: string, password: string): Promise<{ access: string; refresh: string; userId: string }> {
-  const res = await call(emulator.url, "POST", `${CLIENT}/app/${emulator.clientAppId}/auth/providers/local-userpass/login`, { body: { username: email, password } });
+  const res = await passwordLogin(emulator, email, password);
   if (res.status !== 200) throw new Error(`client login failed: ${res.status} ${res.text}`);
   return { access: res.body.access_token, refresh: res.body.refresh_token, userId: res.body.user_id };
 }
@@ -155,44 +163,4 @@ export function callFunction(emulator: Emulator, token: string, name: string, ar
 /** The payload of a JWT, decoded without checking it. */
 export function jwtPayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
-}
-
-/** realm-web's Storage interface, in memory, so no App remembers another test's users. */
-export class MemoryStorage {
-  private readonly data = new Map<string, string>();
-  private readonly listeners = new Set<() => void>();
-  constructor(
-    private readonly root: MemoryStorage | undefined = undefined,
-    private readonly keyPrefix = "",
-  ) {}
-  private get store(): Map<string, string> {
-    return this.root ? this.root.data : this.data;
-  }
-  get(key: string): string | null {
-    return this.store.get(this.keyPrefix + key) ?? null;
-  }
-  set(key: string, value: string): void {
-    this.store.set(this.keyPrefix + key, value);
-    this.fire();
-  }
-  remove(key: string): void {
-    this.store.delete(this.keyPrefix + key);
-    this.fire();
-  }
-  prefix(part: string): MemoryStorage {
-    return new MemoryStorage(this.root ?? this, `${this.keyPrefix}${part}:`);
-  }
-  clear(prefix = ""): void {
-    for (const key of [...this.store.keys()]) if (key.startsWith(this.keyPrefix + prefix)) this.store.delete(key);
-    this.fire();
-  }
-  addListener(listener: () => void): void {
-    (this.root ?? this).listeners.add(listener);
-  }
-  removeListener(listener: () => void): void {
-    (this.root ?? this).listeners.delete(listener);
-  }
-  private fire(): void {
-    for (const listener of (this.root ?? this).listeners) listener();
-  }
 }

@@ -11,6 +11,21 @@ import { parse } from "yaml";
 export const SPEC_FILE = path.join(__dirname, "..", "..", "..", "shared", "admin-api", "openapi-admin-v3.yaml");
 export const specAvailable = fs.existsSync(SPEC_FILE);
 
+/** Every Admin API operation the bundle's client (lib/adminApi.ts) sends. */
+export const BUNDLE_ADMIN_OPERATIONS = [
+  "adminLogin",
+  "adminListUsers",
+  "adminGetUser",
+  "adminDeleteUser",
+  "adminDisableUser",
+  "adminEnableUser",
+  "adminUserLogout",
+  "adminListPendingUsers",
+  "adminDeletePendingEmailPasswordUser",
+  "adminGetApplication",
+  "adminDeleteSession",
+];
+
 export interface SpecOperation {
   operationId: string;
   requestBody?: { content?: Record<string, { schema?: unknown }> };

@@ -8,7 +8,7 @@ import { EJSON, ObjectId } from "bson";
 import type { Emulator } from "../../emulator/server";
 import type { RuntimeUser } from "../../emulator/runtime/types";
 import { callFunction } from "./builtApp";
-import type { OperationCounter } from "./operationCount";
+import { countOperations, type OperationCounter } from "./operationCount";
 
 export const PLAN = [
   { database: "app", collection: "posts", ownerField: "owner_id", action: "delete" },
@@ -55,6 +55,19 @@ export async function sweepToEnd(h: WithEmulator, counter: OperationCounter, bud
   throw new Error(`no complete sweep in ${maxRuns} runs`);
 }
 
+/**
+ * A sweep after a complete one starts over from the first owner: its runs together check every live
+ * owner once (`liveOwners`), find no orphan, and change no document.
+ */
+export async function expectNextSweepStartsOverAndChangesNothing(h: WithEmulator, counter: OperationCounter, budget: number, triggerUser: RuntimeUser, liveOwners: number): Promise<SweepResult[]> {
+  const before = untouchedBy(h, new Set());
+  const runs = await sweepToEnd(h, counter, budget, triggerUser);
+  expect(runs.reduce((n, r) => n + r.checked, 0)).toBe(liveOwners);
+  expect(runs.reduce((n, r) => n + r.orphans, 0)).toBe(0);
+  expectUnchanged(h, before);
+  return runs;
+}
+
 export interface Population {
   live: string[];
   orphans: string[];
@@ -79,6 +92,24 @@ export async function seed(h: WithEmulator, users: UserMaker, liveCount: number,
   addDocuments(h, all);
   await users.remove(orphans);
   return { live, orphans };
+}
+
+/** What a sweep suite starts from. */
+export interface SweepScene {
+  counter: OperationCounter;
+  population: Population;
+}
+
+/**
+ * A sweep suite's start on a started emulator: the operation counter armed before anything else
+ * can inject a fault, then `live` + `orphans` users made by `users` with their documents, and the
+ * groups (addGroups) if asked.
+ */
+export async function setUpSweep(h: WithEmulator, users: UserMaker, sizes: { live: number; orphans: number; groups?: boolean }): Promise<SweepScene> {
+  const counter = countOperations(h.emulator.faults);
+  const population = await seed(h, users, sizes.live, sizes.orphans);
+  if (sizes.groups) addGroups(h, population);
+  return { counter, population };
 }
 
 export function addDocuments(h: WithEmulator, owners: string[]): void {

@@ -4,14 +4,19 @@
  * with the tokens a real login gave. Flowerbase's user documents are read where Flowerbase keeps
  * them (emulator/flowerbase/documents.ts names the source of each shape).
  */
-import { EJSON, ObjectId } from "bson";
+import { EJSON } from "bson";
 import type { Emulator, EmulatorOptions } from "../../emulator/server";
-import type { Platform } from "../../emulator/runtime/types";
+import { SYSTEM_USER, type Platform, type RuntimeUser } from "../../emulator/runtime/types";
 import { startBuiltApp } from "./builtApp";
 import { flowerbaseAppWithBundle } from "./flowerbaseApp";
-import { CLIENT, call, clientLogin } from "./emulator";
+import { CLIENT, call, callFunction, clientLogin, passwordLogin } from "./emulator";
 
 export const PLATFORMS: Platform[] = ["appservices", "flowerbase"];
+
+/** What a Flowerbase trigger's function gets as context.user (features/functions/controller.ts:440). */
+export const FLOWERBASE_TRIGGER_USER = {} as RuntimeUser;
+/** context.user for a trigger's or scheduled run's call on this profile. */
+export const triggerUserOf = (h: ProfileHarness): RuntimeUser => (h.platform === "flowerbase" ? FLOWERBASE_TRIGGER_USER : SYSTEM_USER);
 
 export interface Tokens {
   access: string;
@@ -73,7 +78,7 @@ export async function sessionWorks(h: ProfileHarness, tokens: Tokens): Promise<{
 
 /** A function call over the client API; `result` is the parsed EJSON answer, `error` the error text. */
 export async function callAs(h: ProfileHarness, tokens: Tokens, name: string, args: unknown[] = []): Promise<{ status: number; result?: any; error?: string }> {
-  const res = await call(h.emulator.url, "POST", `${CLIENT}/app/${h.emulator.clientAppId}/functions/call`, { token: tokens.access, body: { name, arguments: args } });
+  const res = await callFunction(h.emulator, tokens.access, name, args);
   if (res.status === 200) return { status: 200, result: EJSON.parse(res.text, { relaxed: true }) };
   return { status: res.status, error: errorMessage(String(res.body?.error ?? res.text)) };
 }
@@ -90,12 +95,7 @@ function errorMessage(error: string): string {
 
 /** Whether email/password login works. */
 export async function canLogIn(h: ProfileHarness, email: string, password = PASSWORD): Promise<boolean> {
-  const res = await call(h.emulator.url, "POST", `${CLIENT}/app/${h.emulator.clientAppId}/auth/providers/local-userpass/login`, { body: { username: email, password } });
-  return res.status === 200;
-}
-
-export function objectId(hex: string): ObjectId {
-  return new ObjectId(hex);
+  return (await passwordLogin(h.emulator, email, password)).status === 200;
 }
 
 let counter = 0;

@@ -1,19 +1,10 @@
 import { readConfig, DEFAULT_ADMIN_API_BASE_URL } from "../../lib/config";
-import { isConfigError } from "../../lib/errors";
+import { TEST_APP as APP, configErrorMessage, valuesOf } from "../helpers/configErrors";
 
-const APP = { id: "6500000000000000000000aa", projectId: "6500000000000000000000bb" };
-const valuesOf = (map: Record<string, unknown>) => ({ get: (name: string) => map[name] });
 const base = { adminApiPublicKey: "pub-key", adminApiPrivateKey: "priv-key" };
 
-function configError(map: Record<string, unknown>, app = APP): Error {
-  try {
-    readConfig(valuesOf(map), app);
-  } catch (error) {
-    expect(isConfigError(error)).toBe(true);
-    return error as Error;
-  }
-  throw new Error("expected a ConfigError");
-}
+/** readConfig's ConfigError for these values, as { message }. */
+const configError = (map: Record<string, unknown>, app = APP): { message: string } => ({ message: configErrorMessage(() => readConfig(valuesOf(map), app)) });
 
 describe("readConfig", () => {
   it("uses context.app ids and the default base URL when no value overrides them", () => {

@@ -1,10 +1,8 @@
 /**
  * lib/operationBudget.ts counts what a scheduled run issues the way the runtime does, refuses to go
- * past the budget, and plans by claims; lib/userPresence.ts's idBefore, which the sweep's
- * `after=` paging rests on.
+ * past the budget, and plans by claims (idBefore is tested in userPresence.test.ts).
  */
 import { operationBudget } from "../../lib/operationBudget";
-import { idBefore } from "../../lib/userPresence";
 
 function fakes() {
   const calls: string[] = [];
@@ -83,20 +81,5 @@ describe("operationBudget", () => {
     now += 10_000;
     expect(timed.outOfTime()).toBe(true);
     expect(timed.claim(1)).toBe(false);
-  });
-});
-
-describe("idBefore", () => {
-  it.each([
-    ["65f0c0de0000000000000010", "65f0c0de000000000000000f"],
-    ["65f0c0de00000000000000a0", "65f0c0de000000000000009f"],
-    ["65f0c0de0000000000000001", "65f0c0de0000000000000000"],
-    ["100000000000000000000000", "0fffffffffffffffffffffff"],
-  ])("%s → %s", (id, before) => {
-    expect(idBefore(id)).toBe(before);
-  });
-
-  it("has nothing below the smallest id", () => {
-    expect(idBefore("000000000000000000000000")).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { parseCleanupPlan } from "../../lib/cleanupPlan";
 import { readConfig } from "../../lib/config";
-import { isConfigError } from "../../lib/errors";
+import { TEST_APP, configErrorMessage } from "../helpers/configErrors";
 
 const deleteRule = (ownerField: string) => ({ database: "app", collection: "posts", ownerField, action: "delete" });
 const anonymizeRule = (extra: Record<string, unknown>) => ({ database: "app", collection: "messages", ownerField: "sender.id", action: "anonymize", ...extra });
@@ -75,13 +75,7 @@ describe("field paths that are not plain are refused, naming the rule", () => {
       ["adminApiPrivateKey", "private"],
       ["userDataCleanup", planWith(deleteRule("__proto__"))],
     ]);
-    let thrown: unknown;
-    try {
-      readConfig({ get: (name) => values.get(name) }, { id: "65f0c0de0000000000000001", projectId: "65f0c0de0000000000000002" });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(isConfigError(thrown)).toBe(true);
-    expect((thrown as Error).message).toContain('userDataCleanup[2]: (app.posts) ownerField "__proto__" is not a plain field path');
+    const message = configErrorMessage(() => readConfig({ get: (name) => values.get(name) }, TEST_APP));
+    expect(message).toContain('userDataCleanup[2]: (app.posts) ownerField "__proto__" is not a plain field path');
   });
 });

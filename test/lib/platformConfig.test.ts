@@ -6,25 +6,13 @@
 import { detectPlatform, readPlatformConfig, type PlatformContext } from "../../lib/platform";
 import { isJsonValued, readFlowerbaseConfig } from "../../lib/flowerbaseConfig";
 import { VALUE_NAMES } from "../../lib/config";
-import { isConfigError } from "../../lib/errors";
+import { TEST_APP as APP, configErrorMessage, valuesOf } from "../helpers/configErrors";
 
-const APP = { id: "6500000000000000000000aa", projectId: "6500000000000000000000bb" };
 const AUTH = { emailPasswordAuth: { deleteUser: async () => ({ deletedCount: 1 }) } };
 const DATA = { db: () => ({}) };
-const valuesOf = (map: Record<string, unknown>) => ({ get: (name: string) => map[name] });
 const appServices = (values: Record<string, unknown> = {}): PlatformContext => ({ app: APP, values: valuesOf(values), services: { get: (name: string) => (name === "mongodb-atlas" ? DATA : undefined) } });
 const flowerbase = (values: Record<string, unknown> = {}): PlatformContext => ({ values: valuesOf(values), services: { get: (name: string) => (name === "auth" ? AUTH : name === "mongodb-atlas" ? DATA : undefined) } });
 const ENV = { userDataCleanup: "[]", userStoreDatabase: "main" };
-
-function configErrorOf(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(isConfigError(error)).toBe(true);
-    return (error as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("detectPlatform", () => {
   it("is App Services with context.app, Flowerbase with its auth service and no context.app", () => {
@@ -35,19 +23,19 @@ describe("detectPlatform", () => {
   });
 
   it("with neither, is a configuration error naming the fix", () => {
-    const message = configErrorOf(() => detectPlatform({ values: valuesOf({}), services: { get: () => undefined } }));
+    const message = configErrorMessage(() => detectPlatform({ values: valuesOf({}), services: { get: () => undefined } }));
     expect(message).toMatch(/No user store: this runtime has neither context.app \(App Services\) nor the "auth" service/);
     expect(message).toMatch(/set the value "runtime" to "appservices" or "flowerbase"/);
     // An auth service without deleteUser is not Flowerbase's.
-    expect(configErrorOf(() => detectPlatform({ values: valuesOf({}), services: { get: () => ({ emailPasswordAuth: {} }) } }))).toMatch(/No user store/);
+    expect(configErrorMessage(() => detectPlatform({ values: valuesOf({}), services: { get: () => ({ emailPasswordAuth: {} }) } }))).toMatch(/No user store/);
   });
 
   it("the runtime value must be one of the two and match the context", () => {
     expect(detectPlatform(appServices({ runtime: "appservices" }))).toBe("appservices");
     expect(detectPlatform(flowerbase({ runtime: "flowerbase" }))).toBe("flowerbase");
-    expect(configErrorOf(() => detectPlatform(flowerbase({ runtime: "appservices" })))).toMatch(/"runtime" says "appservices", but this runtime has no context.app/);
-    expect(configErrorOf(() => detectPlatform(appServices({ runtime: "flowerbase" })))).toMatch(/"runtime" says "flowerbase", but this runtime has context.app/);
-    expect(configErrorOf(() => detectPlatform(appServices({ runtime: "realm" })))).toMatch(/"runtime" must be "appservices" or "flowerbase"/);
+    expect(configErrorMessage(() => detectPlatform(flowerbase({ runtime: "appservices" })))).toMatch(/"runtime" says "appservices", but this runtime has no context.app/);
+    expect(configErrorMessage(() => detectPlatform(appServices({ runtime: "flowerbase" })))).toMatch(/"runtime" says "flowerbase", but this runtime has context.app/);
+    expect(configErrorMessage(() => detectPlatform(appServices({ runtime: "realm" })))).toMatch(/"runtime" must be "appservices" or "flowerbase"/);
   });
 });
 
@@ -69,7 +57,7 @@ describe("readFlowerbaseConfig (environment strings)", () => {
   });
 
   it("names a variable that is not valid JSON, without quoting it", () => {
-    const message = configErrorOf(() => readFlowerbaseConfig(valuesOf({ ...ENV, accountAdmins: "[6500000000000000000000cc" })));
+    const message = configErrorMessage(() => readFlowerbaseConfig(valuesOf({ ...ENV, accountAdmins: "[6500000000000000000000cc" })));
     expect(message).toMatch(/Environment variable "accountAdmins" is not valid JSON: write it as JSON text on one line, e\.g\. accountAdmins=\["64b7f0c2a1b2c3d4e5f60718"\]/);
     expect(message).not.toContain("6500000000000000000000cc");
   });
@@ -77,7 +65,7 @@ describe("readFlowerbaseConfig (environment strings)", () => {
   it("suggests, for every JSON-valued variable, an example that is itself accepted", () => {
     const examples: Record<string, string> = {};
     for (const name of Object.values(VALUE_NAMES).filter(isJsonValued)) {
-      const message = configErrorOf(() => readFlowerbaseConfig(valuesOf({ ...ENV, [name]: "{" })));
+      const message = configErrorMessage(() => readFlowerbaseConfig(valuesOf({ ...ENV, [name]: "{" })));
       const suggested = message.match(new RegExp(`e\\.g\\. .*${name}=(.+?)\\.(?: |$)`));
       expect(suggested).not.toBeNull();
       examples[name] = suggested![1];
@@ -88,13 +76,13 @@ describe("readFlowerbaseConfig (environment strings)", () => {
   });
 
   it("an unset userDataCleanup is a configuration error, never a silent empty plan; [] means none", () => {
-    expect(configErrorOf(() => readFlowerbaseConfig(valuesOf({ userStoreDatabase: "main" })))).toMatch(/"userDataCleanup" is not set: set it to the cleanup plan as JSON, or to \[\]/);
-    expect(configErrorOf(() => readFlowerbaseConfig(valuesOf({ userStoreDatabase: "main", userDataCleanup: "" })))).toMatch(/"userDataCleanup" is not set/);
+    expect(configErrorMessage(() => readFlowerbaseConfig(valuesOf({ userStoreDatabase: "main" })))).toMatch(/"userDataCleanup" is not set: set it to the cleanup plan as JSON, or to \[\]/);
+    expect(configErrorMessage(() => readFlowerbaseConfig(valuesOf({ userStoreDatabase: "main", userDataCleanup: "" })))).toMatch(/"userDataCleanup" is not set/);
     expect(readFlowerbaseConfig(valuesOf(ENV)).cleanupRules).toEqual([]);
   });
 
   it("requires userStoreDatabase and reports every problem at once", () => {
-    const message = configErrorOf(() => readFlowerbaseConfig(valuesOf({ pendingUserMaxAgeDays: "{" })));
+    const message = configErrorMessage(() => readFlowerbaseConfig(valuesOf({ pendingUserMaxAgeDays: "{" })));
     expect(message).toMatch(/"pendingUserMaxAgeDays" is not valid JSON/);
     expect(message).toMatch(/"userDataCleanup" is not set/);
     expect(message).toMatch(/"userStoreDatabase" is not set: set it to Flowerbase's auth database/);
@@ -104,6 +92,6 @@ describe("readFlowerbaseConfig (environment strings)", () => {
     const platform = readPlatformConfig(flowerbase(ENV));
     expect(platform.platform).toBe("flowerbase");
     if (platform.platform === "flowerbase") expect(platform.auth).toBe(AUTH);
-    expect(configErrorOf(() => readPlatformConfig(appServices(ENV)))).toMatch(/"adminApiPublicKey" is missing/);
+    expect(configErrorMessage(() => readPlatformConfig(appServices(ENV)))).toMatch(/"adminApiPublicKey" is missing/);
   });
 });
