@@ -77,7 +77,10 @@ export class FlowerbaseAccounts {
   /** Inserts a user document; `createdAt: false` makes one as Flowerbase's exporter migrates them (no createdAt). */
   async createUser(email: string, password: string, status: AuthUserStatus = "confirmed", createdAt: Date | false = new Date(this.clock.now())): Promise<string> {
     if (await this.users.findOne({ email })) throw new FlowerbaseAuthError("emailInUse", "This email address is already used");
-    const doc = authUserDocument(email, await hashPassword(password), status, createdAt || undefined);
+    const passwordHash = await hashPassword(password);
+    // Checked again: another registration may have inserted the email while the hash was computed.
+    if (await this.users.findOne({ email })) throw new FlowerbaseAuthError("emailInUse", "This email address is already used");
+    const doc = authUserDocument(email, passwordHash, status, createdAt || undefined);
     await this.users.insertOne(doc as unknown as Record<string, unknown>);
     return doc._id.toHexString();
   }
