@@ -13,7 +13,7 @@ import { MAX_FUNCTION_NAME_LENGTH, type FunctionCaller } from "../http/clientApi
 import { escapeForLog } from "../http/logText";
 import { HttpError, empty, json, type Reply } from "../http/reply";
 import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "../http/router";
-import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
+import { RUNTIME_ERRORS, runtimeErrorName, thrownNameOf } from "../runtime/functionRuntime";
 import { FlowerbaseAuthError, flowerbaseContextUser, type FlowerbaseAccounts } from "./accounts";
 
 export const FLOWERBASE_CLIENT_API_PREFIX = "/api/client/v2.0";
@@ -148,8 +148,9 @@ export function createFlowerbaseClientApi(options: FlowerbaseClientApiOptions): 
   return { handle };
 }
 
+/** Flowerbase sends the thrown error's own name; the runtime's own errors (limits, load failures) keep theirs. */
 function errorName(error: unknown): string {
   const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === "string" ? name : "Error";
+  return thrownNameOf(error) ?? (typeof name === "string" ? name : "Error");
 }
 

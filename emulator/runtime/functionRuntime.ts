@@ -14,7 +14,7 @@ import type { CallOrigin, ContextUser, FlowerbaseAuthConfig, Platform, RuntimeAp
 import { decodeResult, encodeArguments } from "./values";
 import { WorkerPool } from "./workerPool";
 
-export { RUNTIME_ERRORS, runtimeErrorName, type RuntimeErrorName } from "./errors";
+export { RUNTIME_ERRORS, runtimeErrorName, thrownNameOf, type RuntimeErrorName } from "./errors";
 
 export const DEFAULT_TIMEOUT_MS = LIMITS.timeLimitMs;
 
@@ -92,7 +92,7 @@ export class FunctionRuntime {
     );
     if (outcome.ok) return { result: decodeResult(outcome.value), ejson: outcome.value, ops: outcome.ops };
     if ("timedOut" in outcome) throw new RuntimeError(RUNTIME_ERRORS.timeout, timeLimitMessage(name, this.timeoutMs), outcome.ops);
-    throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops);
+    throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops, outcome.error.thrownName);
   }
 
   /** Ends the worker threads, if this runtime started them. */

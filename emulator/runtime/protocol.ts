@@ -48,7 +48,7 @@ export type ToWorker =
 
 export type Outcome =
   | { ok: true; value?: string; ops: number }
-  | { ok: false; error: { name: RuntimeErrorName; message: string }; ops: number };
+  | { ok: false; error: { name: RuntimeErrorName; message: string; thrownName?: string }; ops: number };
 
 export type FromWorker =
   | { kind: "beat" }

@@ -9,7 +9,7 @@ import * as bson from "bson";
 import { format } from "node:util";
 import vm from "node:vm";
 import { messageOf } from "../../../lib/errors";
-import { RUNTIME_ERRORS, RuntimeError, operationLimitMessage, stoppedMessage, timeLimitMessage } from "../errors";
+import { RUNTIME_ERRORS, RuntimeError, operationLimitMessage, thrownNameOf, stoppedMessage, timeLimitMessage } from "../errors";
 import { TextBinary } from "../http";
 import type { DataCall, Outcome } from "../protocol";
 import { LIMITS } from "../rules";
@@ -71,8 +71,8 @@ export class Execution {
     } catch (error) {
       // Whatever fails once the limit has passed (vm's timeout, a refused call) is the limit.
       const timedOut = this.expired() || (isVmTimeout(error) && !(error instanceof RuntimeError));
-      const name = timedOut ? RUNTIME_ERRORS.timeout : RUNTIME_ERRORS.execution;
-      this.finish({ ok: false, error: { name, message: messageOf(error) }, ops: this.ops });
+      if (timedOut) this.finish({ ok: false, error: { name: RUNTIME_ERRORS.timeout, message: messageOf(error) }, ops: this.ops });
+      else this.finish({ ok: false, error: { name: RUNTIME_ERRORS.execution, message: messageOf(error), thrownName: thrownNameOf(error) }, ops: this.ops });
       return;
     }
     try {
@@ -122,7 +122,7 @@ export class Execution {
     const entry = this.app.functions.get(name);
     if (!entry) return Promise.reject(new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`));
     return this.invoke(name, args, callerAsSystem || entry.config.run_as_system).catch((error: unknown) => {
-      throw error instanceof RuntimeError ? error : new RuntimeError(RUNTIME_ERRORS.execution, messageOf(error));
+      throw error instanceof RuntimeError ? error : new RuntimeError(RUNTIME_ERRORS.execution, messageOf(error), 0, thrownNameOf(error));
     });
   }
 
