@@ -50,7 +50,6 @@ function hashToken(token: string): string {
 }
 
 export class FlowerbaseAccounts {
-  private readonly key = randomBytes(32);
   readonly users: MongoCollection;
   readonly refreshTokens: MongoCollection;
   readonly customData: MongoCollection;
@@ -59,6 +58,8 @@ export class FlowerbaseAccounts {
     data: MongoDbService,
     readonly location: FlowerbaseAuthLocation,
     private readonly clock: Clock,
+    /** The persisted state's key (EmulatorState), so that with --data tokens outlive a restart as sessions do. */
+    private readonly key: Buffer,
   ) {
     const db = data.db(location.database);
     this.users = db.collection(location.collection);
