@@ -95,6 +95,11 @@ export class FunctionRuntime {
     throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops, outcome.error.thrownName);
   }
 
+  /** How many worker threads the runtime's pool runs now (read by tests). */
+  get workerCount(): number {
+    return this.pool.workerCount;
+  }
+
   /** Ends the worker threads, if this runtime started them. */
   async close(): Promise<void> {
     if (!this.options.pool) await this.pool.close();

@@ -73,6 +73,11 @@ export class WorkerPool {
     private readonly memoryLimitMb = LIMITS.memoryBytes / (1024 * 1024),
   ) {}
 
+  /** How many workers run now: `size`, plus any extra started while every worker was stuck in code. */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
   /** Bundles the worker code and starts the workers (once); calls made meanwhile wait for it. */
   start(): Promise<string> {
     this.started ??= workerSource().then((code) => {
@@ -107,7 +112,8 @@ export class WorkerPool {
   private pick(code: string): PooledWorker {
     const now = Date.now();
     const candidates = this.workers.filter((w) => !w.stalled(now));
-    // Every worker is stuck in a loop until its limit: one more keeps other clients served meanwhile.
+    // Every worker is stuck in a loop until its limit: one more keeps other clients served meanwhile
+    // (settle() retires it, or another, once idle and the pool is back over its size).
     if (candidates.length === 0) return this.spawn(code);
     return candidates.reduce((best, w) => (w.active.size < best.active.size ? w : best));
   }
@@ -164,6 +170,16 @@ export class WorkerPool {
     worker.active.delete(exec);
     clearTimeout(active.timer);
     active.resolve(outcome);
+    this.retireIfExtra(worker);
+  }
+
+  /** A pool over its size (an extra worker started during a stall) stops an idle worker. */
+  private retireIfExtra(worker: PooledWorker): void {
+    if (this.workers.length <= this.size || worker.active.size > 0 || worker.stopped) return;
+    const index = this.workers.indexOf(worker);
+    if (index < 0) return;
+    this.workers.splice(index, 1);
+    void this.stop(worker, "the pool is back over its size");
   }
 
   /** The limit passed: answer the caller now, then make sure the worker lets go of the execution. */
