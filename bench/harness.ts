@@ -12,9 +12,9 @@ import { JWT_PATTERN } from "../emulator/accounts/tokens";
 export class CountingFaultPlan extends FaultPlan {
   readonly counts = new Map<FaultTarget, number>();
 
-  override take(target: FaultTarget): FaultKind | undefined {
+  override take(target: FaultTarget, applicable: readonly FaultKind[]): FaultKind | undefined {
     this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
-    return super.take(target);
+    return super.take(target, applicable);
   }
 
   resetCounts(): void {

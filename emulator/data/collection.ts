@@ -5,7 +5,7 @@
  */
 import { messageOf } from "../../lib/errors";
 import { Aggregator } from "mingo";
-import type { FaultPlan } from "../faults";
+import { FAILURE_FAULTS, type FaultPlan } from "../faults";
 import {
   asBoolean, asNewDocument, asOptionalDocument, asPipeline, asReplacement, asSort, asUpdate, asArrayFilters,
   assertBulkFiltersDefined, checkOptions, optionalFilter, requiredFilter, settle,
@@ -205,7 +205,7 @@ export class Collection implements MongoCollection {
    */
   private async call<A, R>(method: string, args: () => A, run: (parsed: A) => R): Promise<R> {
     await this.faults.delay();
-    const fault = this.faults.take(`data:${method}:${this.namespace}`);
+    const fault = this.faults.take(`data:${method}:${this.namespace}`, FAILURE_FAULTS);
     if (fault === "status500") {
       throw serviceError(method, this.namespace, "the data service failed with an injected server error (HTTP 500)");
     }
