@@ -44,6 +44,8 @@ export interface Execution {
   ejson: string | undefined;
   /** Async operations it started (data calls, HTTP requests, functions.execute). */
   ops: number;
+  /** Its worker's peak used V8 heap (protocol.ts Outcome.heapPeakBytes), to hold against LIMITS.memoryBytes. */
+  heapPeakBytes: number;
 }
 
 let lastAppVersion = 0;
@@ -90,7 +92,7 @@ export class FunctionRuntime {
         data: (call) => runDataCall(this.options.data, call),
       },
     );
-    if (outcome.ok) return { result: decodeResult(outcome.value), ejson: outcome.value, ops: outcome.ops };
+    if (outcome.ok) return { result: decodeResult(outcome.value), ejson: outcome.value, ops: outcome.ops, heapPeakBytes: outcome.heapPeakBytes ?? 0 };
     if ("timedOut" in outcome) throw new RuntimeError(RUNTIME_ERRORS.timeout, timeLimitMessage(name, this.timeoutMs), outcome.ops);
     throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops, outcome.error.thrownName);
   }

@@ -46,9 +46,14 @@ export type ToWorker =
   | { kind: "reply"; request: number; ok: false; message: string }
   | { kind: "abort"; exec: number };
 
+/**
+ * `heapPeakBytes`: the worker isolate's largest used heap seen during the execution (sampled at
+ * its start, at each data reply and at its end), which holds the other executions on that worker
+ * too; the main thread fills 0 for outcomes it makes itself (time limit, a stopped worker).
+ */
 export type Outcome =
-  | { ok: true; value?: string; ops: number }
-  | { ok: false; error: { name: RuntimeErrorName; message: string; thrownName?: string }; ops: number };
+  | { ok: true; value?: string; ops: number; heapPeakBytes?: number }
+  | { ok: false; error: { name: RuntimeErrorName; message: string; thrownName?: string }; ops: number; heapPeakBytes?: number };
 
 export type FromWorker =
   | { kind: "beat" }

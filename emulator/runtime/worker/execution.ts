@@ -7,6 +7,7 @@
  */
 import * as bson from "bson";
 import { format } from "node:util";
+import { getHeapStatistics } from "node:v8";
 import vm from "node:vm";
 import { messageOf } from "../../../lib/errors";
 import { RUNTIME_ERRORS, RuntimeError, operationLimitMessage, thrownNameOf, stoppedMessage, timeLimitMessage } from "../errors";
@@ -48,6 +49,8 @@ const INVOKE = new vm.Script(
 export class Execution {
   private ops = 0;
   private ended = false;
+  /** See Outcome.heapPeakBytes: cheap samples, not a profile. */
+  private heapPeakBytes = getHeapStatistics().used_heap_size;
 
   constructor(
     private readonly app: WorkerAppState,
@@ -103,8 +106,16 @@ export class Execution {
     if (this.ended || Date.now() >= this.deadline) throw new Error(stoppedMessage(what));
   }
 
-  data(call: DataCall): Promise<unknown> {
-    return this.host.data(call, this.ops);
+  async data(call: DataCall): Promise<unknown> {
+    try {
+      return await this.host.data(call, this.ops);
+    } finally {
+      this.sampleHeap();
+    }
+  }
+
+  private sampleHeap(): void {
+    this.heapPeakBytes = Math.max(this.heapPeakBytes, getHeapStatistics().used_heap_size);
   }
 
   console(level: "log" | "error", args: unknown[]): void {
@@ -168,6 +179,8 @@ export class Execution {
   private finish(outcome: Outcome): void {
     if (this.ended) return;
     this.ended = true;
+    this.sampleHeap();
+    outcome = { ...outcome, heapPeakBytes: this.heapPeakBytes };
     if (!outcome.ok && outcome.error.name === RUNTIME_ERRORS.timeout) {
       outcome = { ...outcome, error: { name: RUNTIME_ERRORS.timeout, message: timeLimitMessage(this.name, this.timeoutMs) } };
     }
