@@ -27,6 +27,12 @@ export class RuntimeError extends Error {
   }
 }
 
+/** The async operations a failed execution had started (RuntimeError.ops), 0 for any other error. */
+export function opsOf(error: unknown): number {
+  const ops = (error as { ops?: unknown } | null)?.ops;
+  return typeof ops === "number" ? ops : 0;
+}
+
 /** The runtime's error name of anything the runtime threw, or undefined for anything else. */
 export function runtimeErrorName(error: unknown): RuntimeErrorName | undefined {
   const name = (error as { name?: unknown } | null)?.name;
