@@ -12,7 +12,8 @@ import { locationReply, matchClientRoute, parseEjson, readFunctionCall, runFunct
 import { HttpError, empty, json, type Reply } from "../http/reply";
 import { Router, type RouteParams } from "../http/router";
 import { RUNTIME_ERRORS, runtimeErrorName, thrownNameOf } from "../runtime/functionRuntime";
-import { FlowerbaseAuthError, flowerbaseContextUser, type FlowerbaseAccounts } from "./accounts";
+import { accountHttpError } from "../http/accountErrors";
+import { FlowerbaseSessionError, flowerbaseContextUser, type FlowerbaseAccounts } from "./accounts";
 
 export interface FlowerbaseClientApiOptions {
   accounts: FlowerbaseAccounts;
@@ -25,21 +26,9 @@ export interface FlowerbaseClientApiOptions {
 
 type Handler = (ctx: { req: IncomingMessage; params: RouteParams }) => Promise<Reply>;
 
-/** Flowerbase's answers to a refused token and a wrong password (auth/plugins/jwt.ts:19-24; local-userpass/controller.ts:66-69). */
+/** Flowerbase's answer to a refused token (auth/plugins/jwt.ts:19-24); account refusals as http/accountErrors.ts answers them. */
 function authHttpError(error: unknown): unknown {
-  if (!(error instanceof FlowerbaseAuthError)) return error;
-  switch (error.reason) {
-    case "invalidSession":
-      return new HttpError(401, "unauthorized", "InvalidSession");
-    case "invalidPassword":
-      return new HttpError(401, "unauthorized", "InvalidPassword");
-    case "notConfirmed":
-      return new HttpError(401, "User not confirmed", "AuthError");
-    case "emailInUse":
-      return new HttpError(409, "This email address is already used", "AccountNameInUse");
-    default:
-      return new HttpError(400, error.message, "BadRequest");
-  }
+  return error instanceof FlowerbaseSessionError ? new HttpError(401, "unauthorized", "InvalidSession") : accountHttpError(error);
 }
 
 async function answering<T>(work: () => Promise<T>): Promise<T> {
