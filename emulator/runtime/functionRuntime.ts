@@ -4,6 +4,7 @@
  * (worker/realm.ts), within the runtime's limits (rules.ts): the time limit, enforced from this
  * thread so that even a loop that never yields is stopped, and the async operations.
  */
+import { environmentString } from "../../build/flowerbaseEnv";
 import type { MongoDbService } from "../data/service";
 import type { LoadedApp } from "./appDirectory";
 import { runDataCall } from "./dataCalls";
@@ -66,7 +67,7 @@ export class FunctionRuntime {
   setValue(name: string, value: unknown): void {
     // On Flowerbase a value is an environment variable: a string (JSON for anything else), or unset.
     const flowerbase = this.options.platform === "flowerbase";
-    this.options.app.values[name] = flowerbase && value !== undefined && typeof value !== "string" ? JSON.stringify(value) : value;
+    this.options.app.values[name] = flowerbase ? environmentString(value) : value;
     this.workerApp = undefined;
   }
 
