@@ -14,16 +14,12 @@ import { newTokenId } from "../accounts/tokens";
 import { NO_ACCOUNT_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import type { MongoDbService } from "../data/service";
 import type { MongoCollection } from "../data/types";
+import type { FlowerbaseAuthConfig } from "../runtime/types";
 import { FLOWERBASE_DEFAULTS, authUserDocument, refreshTokenDocument, type AuthUserDocument, type AuthUserStatus } from "./documents";
 
 /** Access tokens live 300 minutes (jwt.ts:125), refresh tokens REFRESH_TOKEN_TTL_DAYS, 60 by default (constants.ts:38). */
 export const FLOWERBASE_ACCESS_TTL_S = 300 * 60;
 export const FLOWERBASE_REFRESH_TTL_MS = 60 * 24 * 60 * 60 * 1000;
-
-export interface FlowerbaseAuthLocation {
-  database: string;
-  collection: string;
-}
 
 /**
  * A refused token: Flowerbase's answer to it (401 InvalidSession) has no AccountError reason.
@@ -60,7 +56,7 @@ export class FlowerbaseAccounts {
 
   constructor(
     data: MongoDbService,
-    readonly location: FlowerbaseAuthLocation,
+    readonly location: FlowerbaseAuthConfig,
     private readonly clock: Clock,
     /** The persisted state's key (EmulatorState), so that with --data tokens outlive a restart as sessions do. */
     private readonly key: Buffer,
