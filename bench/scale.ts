@@ -18,6 +18,7 @@ import type { BenchApp } from "./benchApp";
 import { OffsetClock, SYSTEM_USER, type BenchEmulator, type BenchEmulatorOptions } from "./harness";
 import { round } from "./stats";
 import { LIMITS } from "../emulator/runtime/rules";
+import { decodeResult } from "../emulator/runtime/values";
 
 const USERS = 100_000;
 const ORPHAN_EVERY = 100;
@@ -63,7 +64,7 @@ async function runUntilComplete(bench: BenchEmulator, name: string): Promise<{ r
     bench.faults.resetCounts();
     const t0 = performance.now();
     const { value: execution, peak: runPeak } = await withPeakHeap(() => bench.emulator.runtime.run(name, [], SYSTEM_USER, "system"));
-    const result = execution.result as Record<string, unknown>;
+    const result = decodeResult(execution.ejson) as Record<string, unknown>;
     functionHeapPeak = Math.max(functionHeapPeak, execution.heapPeakBytes);
     runs.push({ ms: performance.now() - t0, operations: bench.faults.adminCalls() + bench.faults.dataCalls(), reported: Number(result.operations), result });
     peak = Math.max(peak, runPeak);

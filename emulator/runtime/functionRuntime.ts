@@ -40,7 +40,6 @@ export interface FunctionRuntimeOptions {
 
 /** One finished execution. */
 export interface Execution {
-  result: unknown;
   /** The result as canonical EJSON, as a client receives it; undefined when the function returned undefined. */
   ejson: string | undefined;
   /** Async operations it started (data calls, HTTP requests, functions.execute). */
@@ -73,10 +72,10 @@ export class FunctionRuntime {
 
   /** Calls a function as `user` and returns its result. Clients cannot call private functions. */
   async call(name: string, args: unknown[], user: ContextUser, origin: CallOrigin): Promise<unknown> {
-    return (await this.run(name, args, user, origin)).result;
+    return decodeResult((await this.run(name, args, user, origin)).ejson);
   }
 
-  /** call(), also reporting the result's EJSON and how many async operations it took; errors carry `ops` too. */
+  /** call(), reporting the result as EJSON (left to the caller to decode), its async operations and peak heap; errors carry `ops` too. */
   async run(name: string, args: unknown[], user: ContextUser, origin: CallOrigin): Promise<Execution> {
     const entry = this.options.app.functions.get(name);
     if (!entry) throw new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`);
@@ -93,7 +92,7 @@ export class FunctionRuntime {
         data: (call) => runDataCall(this.options.data, call),
       },
     );
-    if (outcome.ok) return { result: decodeResult(outcome.value), ejson: outcome.value, ops: outcome.ops, heapPeakBytes: outcome.heapPeakBytes ?? 0 };
+    if (outcome.ok) return { ejson: outcome.value, ops: outcome.ops, heapPeakBytes: outcome.heapPeakBytes ?? 0 };
     if ("timedOut" in outcome) throw new RuntimeError(RUNTIME_ERRORS.timeout, timeLimitMessage(name, this.timeoutMs), outcome.ops);
     throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops, outcome.error.thrownName);
   }

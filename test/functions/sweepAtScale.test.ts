@@ -6,6 +6,7 @@
  * page falls back to one-by-one checks; users deleted or added between runs lose nothing.
  */
 import { LIMITS } from "../../emulator/runtime/rules";
+import { decodeResult } from "../../emulator/runtime/values";
 import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
 import { countOperations, type OperationCounter } from "../helpers/operationCount";
 import * as fixtures from "../helpers/orphanFixtures";
@@ -198,7 +199,7 @@ describe("sweepOrphanedUserData's memory (issue 11: the function's peak memory)"
 
   it("keeps its worker's peak heap, as each execution reports it, under the platform's memory limit", async () => {
     const execution = await h.emulator.runtime.run("sweepOrphanedUserData", [], SYSTEM_USER, "system");
-    expect((execution.result as SweepResult).orphans).toBe(200);
+    expect((decodeResult(execution.ejson) as SweepResult).orphans).toBe(200);
     expect(execution.heapPeakBytes).toBeGreaterThan(0);
     expect(execution.heapPeakBytes).toBeLessThan(LIMITS.memoryBytes);
   });
