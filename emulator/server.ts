@@ -275,7 +275,6 @@ async function hostApp(
     return new AppHost({
       appDir: options.appDir,
       load: { secrets: deps.secrets, valueOverrides: { ...own, ...options.valueOverrides }, platform: options.platform },
-      platform: options.platform,
       flowerbaseAuth: flowerbase ? FLOWERBASE_AUTH : undefined,
       appInfo: {
         id: EMULATOR_APP_ID,

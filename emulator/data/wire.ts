@@ -26,7 +26,7 @@ export function describeValue(value: unknown): string {
  * mingo would compare as opaque objects; `relaxed: true` would unwrap them but silently round
  * int64 values beyond 2^53. So: deserialize canonically, then unwrap what is safe to unwrap.
  */
-export function viaWire(value: unknown): unknown {
+function viaWire(value: unknown): unknown {
   return unwrapBsonValues(EJSON.deserialize(EJSON.serialize(value, { relaxed: false }), { relaxed: false }));
 }
 
@@ -69,7 +69,7 @@ export function isPlainObject(value: unknown): value is Document {
  * Rejects what the wire would silently drop or choke on. A function would vanish in EJSON, which
  * turns `{ $where: fn }` into `{}`, a filter that matches every document.
  */
-export function assertSendable(value: unknown, path: string, ancestors: Set<object>): void {
+function assertSendable(value: unknown, path: string, ancestors: Set<object>): void {
   if (typeof value === "function") throw new Error(`a function (at ${path}) cannot be sent to the data service`);
   if (value === null || typeof value !== "object") return;
   if ("_bsontype" in value || ArrayBuffer.isView(value)) return; // BSON values and binary data are leaves

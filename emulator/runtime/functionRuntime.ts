@@ -17,7 +17,7 @@ import { WorkerPool } from "./workerPool";
 
 export { RUNTIME_ERRORS, runtimeErrorName, thrownNameOf, type RuntimeErrorName } from "./errors";
 
-export const DEFAULT_TIMEOUT_MS = LIMITS.timeLimitMs;
+const DEFAULT_TIMEOUT_MS = LIMITS.timeLimitMs;
 
 export interface RuntimeConsole {
   log(...args: unknown[]): void;

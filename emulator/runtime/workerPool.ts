@@ -61,17 +61,16 @@ export class WorkerPool {
   private closed = false;
   private nextExec = 1;
 
+  /** As many workers as the machine has cores, at least two. */
+  readonly size = Math.max(2, os.availableParallelism());
   /**
-   * `memoryLimitMb`: each worker's V8 heap limit, the platform's 350 MB per execution by default
-   * (rules.ts LIMITS.memoryBytes). A worker holds several executions, so the emulator is at least
-   * as strict: together they get what one gets on App Services. Node stops a worker that grows
-   * past it (ERR_WORKER_OUT_OF_MEMORY); a single allocation larger than the whole limit (one array
-   * of hundreds of MB) can instead abort the emulator's process, a Node limitation.
+   * Each worker's V8 heap limit, the platform's 350 MB per execution (rules.ts LIMITS.memoryBytes).
+   * A worker holds several executions, so the emulator is at least as strict: together they get
+   * what one gets on App Services. Node stops a worker that grows past it
+   * (ERR_WORKER_OUT_OF_MEMORY); a single allocation larger than the whole limit (one array of
+   * hundreds of MB) can instead abort the emulator's process, a Node limitation.
    */
-  constructor(
-    readonly size = Math.max(2, os.availableParallelism()),
-    private readonly memoryLimitMb = LIMITS.memoryBytes / (1024 * 1024),
-  ) {}
+  private readonly memoryLimitMb = LIMITS.memoryBytes / (1024 * 1024);
 
   /** How many workers run now: `size`, plus any extra started while every worker was stuck in code. */
   get workerCount(): number {

@@ -22,13 +22,15 @@ import { createRealm } from "./realm";
 /** The app as a worker holds it: compiled scripts are kept per app version. */
 export interface WorkerAppState {
   version: number;
-  functions: Map<string, { config: FunctionConfig; source: string }>;
+  functions: Map<string, FunctionEntry>;
   values: Record<string, unknown>;
   appInfo: RuntimeAppInfo;
   platform: Platform;
   flowerbaseAuth?: FlowerbaseAuthConfig;
   scripts: Map<string, vm.Script>;
 }
+
+type FunctionEntry = { config: FunctionConfig; source: string };
 
 /** What an execution needs from its worker. */
 export interface ExecutionHost {
@@ -63,14 +65,11 @@ export class Execution {
 
   /** Runs the called function; the outcome goes to the host exactly once. */
   async start(args: unknown[]): Promise<void> {
-    const entry = this.app.functions.get(this.name);
-    if (!entry) {
-      this.finish({ ok: false, error: { name: RUNTIME_ERRORS.notFound, message: `function not found: '${this.name}'` }, ops: 0 });
-      return;
-    }
+    // FunctionRuntime.run found the name in the very app version this worker holds.
+    const entry = this.app.functions.get(this.name)!;
     let result: unknown;
     try {
-      result = await this.invoke(this.name, args, entry.config.run_as_system || this.user.type === "system");
+      result = await this.invoke(this.name, entry, args, entry.config.run_as_system || this.user.type === "system");
     } catch (error) {
       // Whatever fails once the limit has passed (vm's timeout, a refused call) is the limit.
       const timedOut = this.expired() || (isVmTimeout(error) && !(error instanceof RuntimeError));
@@ -132,21 +131,19 @@ export class Execution {
     this.countOperation("context.functions.execute");
     const entry = this.app.functions.get(name);
     if (!entry) return Promise.reject(new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`));
-    return this.invoke(name, args, callerAsSystem || entry.config.run_as_system).catch((error: unknown) => {
+    return this.invoke(name, entry, args, callerAsSystem || entry.config.run_as_system).catch((error: unknown) => {
       throw error instanceof RuntimeError ? error : new RuntimeError(RUNTIME_ERRORS.execution, messageOf(error), 0, thrownNameOf(error));
     });
   }
 
-  private async invoke(name: string, args: unknown[], asSystem: boolean): Promise<unknown> {
-    const sandbox = this.load(name, asSystem);
+  private async invoke(name: string, entry: FunctionEntry, args: unknown[], asSystem: boolean): Promise<unknown> {
+    const sandbox = this.load(name, entry, asSystem);
     (sandbox as Record<string, unknown>).__appServicesCallArgs = args;
     return await INVOKE.runInContext(sandbox, { timeout: this.remainingMs() });
   }
 
   /** Evaluates the compiled file in a fresh realm, checking that it assigns a function to `exports`. */
-  private load(name: string, asSystem: boolean): vm.Context {
-    const entry = this.app.functions.get(name);
-    if (!entry) throw new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`);
+  private load(name: string, entry: FunctionEntry, asSystem: boolean): vm.Context {
     let script = this.app.scripts.get(name);
     if (!script) {
       script = new vm.Script(entry.source, { filename: `functions/${name}.js` });
