@@ -27,11 +27,20 @@ export function describeValue(value: unknown): string {
  * int64 values beyond 2^53. So: deserialize canonically, then unwrap what is safe to unwrap.
  */
 function viaWire(value: unknown): unknown {
-  return unwrapBsonValues(EJSON.deserialize(EJSON.serialize(value, { relaxed: false }), { relaxed: false }));
+  return parseCanonicalEjson(EJSON.stringify(value, { relaxed: false }));
+}
+
+/**
+ * Canonical EJSON text to fresh plain values: Int32/Double as numbers, int64 as a number when
+ * exact (else kept as Long), BSON regular expressions as RegExp where JavaScript can run them.
+ * Every way in (a caller's argument, a value from the other thread, the state file) goes through here.
+ */
+export function parseCanonicalEjson(text: string): unknown {
+  return unwrapBsonValues(EJSON.parse(text, { relaxed: false }));
 }
 
 /** Turns freshly deserialized wrappers into plain JS values, in place (the input is a private copy). */
-export function unwrapBsonValues(value: unknown): unknown {
+function unwrapBsonValues(value: unknown): unknown {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = unwrapBsonValues(value[i]);
     return value;
