@@ -7,10 +7,9 @@
  */
 import { createHash } from "node:crypto";
 import { ObjectId } from "bson";
-import { SignJWT, errors, jwtVerify } from "jose";
 import type { Clock } from "../accounts/clock";
 import { AccountError } from "../accounts/errors";
-import { newTokenId } from "../accounts/tokens";
+import { newTokenId, signClaims, verifyClaims } from "../accounts/tokens";
 import { NO_ACCOUNT_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import type { MongoDbService } from "../data/service";
 import type { MongoCollection } from "../data/types";
@@ -125,19 +124,14 @@ export class FlowerbaseAccounts {
   private sign(claims: Record<string, unknown>, subject: string, ttlSeconds: number): Promise<string> {
     const iat = Math.floor(this.clock.now() / 1000);
     // A random jti keeps two tokens minted in one second apart (Flowerbase's jti is a per-process id, jwt.ts:123).
-    return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(subject).setIssuedAt(iat).setExpirationTime(iat + ttlSeconds).setJti(newTokenId()).sign(this.key);
+    return signClaims(this.key, { ...claims, sub: subject, iat, exp: iat + ttlSeconds, jti: newTokenId() });
   }
 
   private async verify(token: string | undefined, typ: "access" | "refresh"): Promise<Record<string, unknown>> {
     if (!token) throw new FlowerbaseSessionError();
-    try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], currentDate: new Date(this.clock.now()) });
-      if (payload.typ !== typ || typeof payload.sub !== "string") throw new FlowerbaseSessionError();
-      return payload as Record<string, unknown>;
-    } catch (error) {
-      if (error instanceof FlowerbaseSessionError || error instanceof errors.JOSEError) throw new FlowerbaseSessionError();
-      throw error;
-    }
+    const checked = await verifyClaims(this.key, token, this.clock.now());
+    if (!checked.ok || checked.payload.typ !== typ || typeof checked.payload.sub !== "string") throw new FlowerbaseSessionError();
+    return checked.payload;
   }
 
   /** Every request with an access token (jwt.ts:65-99): the user document must exist and lastLogoutAt be before iat. */
