@@ -42,8 +42,13 @@ function checkName(name: string): string {
   return name;
 }
 
+/** A value as Flowerbase's `context.values.get` gives it (process.env): a string as is, anything else as JSON; undefined stays unset. */
+export function environmentString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 function envText(name: string, value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const text = environmentString(value);
   if (text === undefined || /[\r\n]/.test(text)) {
     throw new EnvFileError(`values/${name}.json: the value cannot be written on one environment line (a line break, or not JSON): change the value.`);
   }

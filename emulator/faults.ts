@@ -13,6 +13,9 @@ export type FaultTarget = string;
  * of a caller's order check (other targets ignore it). */
 export type FaultKind = "status500" | "drop" | "outOfOrder";
 
+/** What a call that only succeeds or fails (any data call, most Admin API operations) can apply. */
+export const FAILURE_FAULTS: readonly FaultKind[] = ["status500", "drop"];
+
 export interface FaultRule {
   /** Exact target, or a predicate over it. */
   match: FaultTarget | ((target: FaultTarget) => boolean);
@@ -36,10 +39,14 @@ export class FaultPlan {
     this.rules = [];
   }
 
-  /** Called by a service for each call: the fault to apply now, if any (and counts it as spent). */
-  take(target: FaultTarget): FaultKind | undefined {
+  /**
+   * Called by a service for each call: the fault to apply now, if any (and counts it as spent).
+   * `applicable` is what the caller can do for this target: a rule of another kind (a catch-all
+   * predicate's outOfOrder reaching a data call) is left armed instead of being spent doing nothing.
+   */
+  take(target: FaultTarget, applicable: readonly FaultKind[]): FaultKind | undefined {
     const rule = this.rules.find(
-      (r) => r.remaining > 0 && (typeof r.match === "string" ? r.match === target : r.match(target)),
+      (r) => r.remaining > 0 && applicable.includes(r.kind) && (typeof r.match === "string" ? r.match === target : r.match(target)),
     );
     if (!rule) return undefined;
     rule.remaining -= 1;

@@ -5,6 +5,7 @@
 import { messageOf } from "../lib/errors";
 import { Cron } from "croner";
 import type { TriggerDefinition } from "./runtime/appDirectory";
+import { opsOf } from "./runtime/errors";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
 import { SYSTEM_USER, type ContextUser } from "./runtime/types";
 
@@ -26,8 +27,7 @@ export function startScheduler(triggers: TriggerDefinition[], runtime: () => Fun
           const { ops } = await runtime().run(trigger.function_name, [], user, "system");
           log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms ops=${ops}`);
         } catch (error) {
-          const ops = (error as { ops?: number }).ops ?? 0;
-          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${messageOf(error)} ${Date.now() - started}ms ops=${ops}`);
+          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${messageOf(error)} ${Date.now() - started}ms ops=${opsOf(error)}`);
         }
       });
       return { trigger, job };

@@ -140,7 +140,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const adminApiBaseUrl = `${listening.url}${ADMIN_API_PREFIX}`;
   const platform = options.platform ?? "appservices";
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
-  const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock) : undefined;
+  const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock, Buffer.from(state.toSnapshot().signingKey, "base64")) : undefined;
 
   const saver = saveEveryChange(options.dataFile, state, store, log);
   const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
@@ -275,7 +275,6 @@ async function hostApp(
     return new AppHost({
       appDir: options.appDir,
       load: { secrets: deps.secrets, valueOverrides: { ...own, ...options.valueOverrides }, platform: options.platform },
-      platform: options.platform,
       flowerbaseAuth: flowerbase ? FLOWERBASE_AUTH : undefined,
       appInfo: {
         id: EMULATOR_APP_ID,

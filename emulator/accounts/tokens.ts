@@ -36,7 +36,12 @@ export function newTokenId(): string {
 }
 
 export function signToken(key: Uint8Array, claims: TokenClaims): Promise<string> {
-  return new SignJWT({ ...claims }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
+  return signClaims(key, { ...claims });
+}
+
+/** Any claims as an HS256 JWT (the Flowerbase profile's tokens have their own claims). */
+export function signClaims(key: Uint8Array, claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key);
 }
 
 /**
@@ -44,22 +49,33 @@ export function signToken(key: Uint8Array, claims: TokenClaims): Promise<string>
  * the session store's business. Only HS256 is accepted, so an `alg: none` token is malformed.
  */
 export async function verifyToken(key: Uint8Array, token: string, now: number): Promise<TokenCheck> {
-  let payload: unknown;
+  const checked = await verifyClaims(key, token, now, { issuer: TOKEN_ISSUER });
+  if (!checked.ok) return checked;
+  return isClaims(checked.payload) ? { ok: true, claims: checked.payload } : { ok: false, reason: "malformed" };
+}
+
+/** verifyToken's checks without the emulator's issuer and claim shape, unless `issuer` is given. */
+export async function verifyClaims(
+  key: Uint8Array,
+  token: string,
+  now: number,
+  options: { issuer?: string } = {},
+): Promise<{ ok: true; payload: Record<string, unknown> } | Extract<TokenCheck, { ok: false }>> {
   try {
-    ({ payload } = await jwtVerify(token, key, {
+    const { payload } = await jwtVerify(token, key, {
       algorithms: ["HS256"],
       typ: "JWT",
-      issuer: TOKEN_ISSUER,
+      issuer: options.issuer,
       requiredClaims: ["sub", "iat", "exp"],
       currentDate: new Date(now),
-    }));
+    });
+    return { ok: true, payload };
   } catch (error) {
     if (error instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
     if (error instanceof errors.JWSSignatureVerificationFailed) return { ok: false, reason: "signature" };
     if (error instanceof errors.JOSEError) return { ok: false, reason: "malformed" };
     throw error;
   }
-  return isClaims(payload) ? { ok: true, claims: payload } : { ok: false, reason: "malformed" };
 }
 
 function isClaims(value: unknown): value is TokenClaims {

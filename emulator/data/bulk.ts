@@ -1,8 +1,8 @@
 /** bulkWrite's operations: parsed in full before any applies, then applied to one working copy. */
-import { asArrayFilters, asBoolean, asFilter, asNewDocument, asReplacement, asUpdate } from "./arguments";
+import { asBoolean, asFilter, asNewDocument, asReplacement } from "./arguments";
 import { allMatches, firstMatch } from "./query";
 import { insertInto } from "./store";
-import { applyDelete, applyReplace, applyUpdate, targetOf, type ReplaceArgs, type UpdateArgs } from "./writes";
+import { applyDelete, applyReplace, applyUpdate, targetOf, updateArgsOf, type ReplaceArgs, type UpdateArgs } from "./writes";
 import { isPlainObject, type Document } from "./wire";
 
 
@@ -35,15 +35,7 @@ export function parseBulkOperation(raw: unknown, index: number): BulkOperation {
     case "updateOne":
     case "updateMany":
       checkFields(body, at, ["filter", "update"], ["upsert", "arrayFilters"]);
-      return {
-        kind,
-        args: {
-          filter: asFilter(body.filter, `${at}.filter`),
-          update: asUpdate(body.update),
-          upsert: asBoolean(body.upsert, `${at}.upsert`),
-          arrayFilters: asArrayFilters(body.arrayFilters),
-        },
-      };
+      return { kind, args: updateArgsOf(asFilter(body.filter, `${at}.filter`), body.update, body, at) };
     case "replaceOne":
       checkFields(body, at, ["filter", "replacement"], ["upsert"]);
       return {

@@ -5,9 +5,9 @@
  */
 import { messageOf } from "../../lib/errors";
 import { Aggregator } from "mingo";
-import type { FaultPlan } from "../faults";
+import { FAILURE_FAULTS, type FaultPlan } from "../faults";
 import {
-  asBoolean, asNewDocument, asOptionalDocument, asPipeline, asReplacement, asSort, asUpdate, asArrayFilters,
+  asBoolean, asNewDocument, asOptionalDocument, asPipeline, asReplacement, asSort,
   assertBulkFiltersDefined, checkOptions, optionalFilter, requiredFilter, settle,
 } from "./arguments";
 import { applyBulkOperation, parseBulkOperation } from "./bulk";
@@ -20,7 +20,7 @@ import type {
   BulkWriteOperation, DeleteResult, FindOneAndModifyOptions, InsertManyResult, InsertOneResult, MongoCollection, MongoCursor,
   SortSpec, UpdateOptions, UpdateResult, UpdateSpec,
 } from "./types";
-import { applyDelete, applyReplace, applyUpdate, targetOf, type UpdateArgs, type WriteOutcome } from "./writes";
+import { applyDelete, applyReplace, applyUpdate, targetOf, updateArgsOf, type UpdateArgs, type WriteOutcome } from "./writes";
 import { copyOf, fromCaller, type Document } from "./wire";
 
 function updateResult(outcome: WriteOutcome): UpdateResult {
@@ -205,7 +205,7 @@ export class Collection implements MongoCollection {
    */
   private async call<A, R>(method: string, args: () => A, run: (parsed: A) => R): Promise<R> {
     await this.faults.delay();
-    const fault = this.faults.take(`data:${method}:${this.namespace}`);
+    const fault = this.faults.take(`data:${method}:${this.namespace}`, FAILURE_FAULTS);
     if (fault === "status500") {
       throw serviceError(method, this.namespace, "the data service failed with an injected server error (HTTP 500)");
     }
@@ -250,12 +250,7 @@ export class Collection implements MongoCollection {
 
   /** `opts`: options already checked against the method's supported list. */
   private updateArgs(filter: unknown, update: unknown, opts: Document): UpdateArgs {
-    return {
-      filter: requiredFilter(filter),
-      update: asUpdate(fromCaller(update, "update")),
-      upsert: asBoolean(opts.upsert, "options.upsert"),
-      arrayFilters: asArrayFilters(opts.arrayFilters),
-    };
+    return updateArgsOf(requiredFilter(filter), fromCaller(update, "update"), opts, "options");
   }
 
   private deleteArgs(filter: unknown, options: unknown): Document {

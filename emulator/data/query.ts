@@ -24,7 +24,7 @@ export const MAX_FIND_DOCUMENTS = 50_000;
 export const MINGO_OPTIONS = { scriptEnabled: false } as const;
 
 
-export function matcher(filter: Document): (doc: Document) => boolean {
+function matcher(filter: Document): (doc: Document) => boolean {
   const query = new Query(filter, MINGO_OPTIONS);
   return (doc) => query.test(doc);
 }
@@ -39,7 +39,7 @@ export function project(doc: Document, projection: Document | undefined): Docume
 }
 
 /** mingo's projection emits _id after the projected fields; the server keeps it first. */
-export function idFirst(doc: Document): Document {
+function idFirst(doc: Document): Document {
   return "_id" in doc ? withIdFirst(doc, doc._id) : doc;
 }
 

@@ -9,7 +9,7 @@ export const STATE_FILE_FORMAT = "app-services-emulator-state";
 export const STATE_FILE_VERSION = 1;
 
 /** HS256 wants a key of at least its hash's size (RFC 7518 section 3.2): 32 bytes. */
-export const MIN_SIGNING_KEY_BYTES = 32;
+const MIN_SIGNING_KEY_BYTES = 32;
 /**
  * 32 random bytes hold about 30 distinct values; fewer than 16 means a key typed or padded by
  * hand (all zeros, a repeated word), which an attacker could guess. A random key falls below this
@@ -18,7 +18,7 @@ export const MIN_SIGNING_KEY_BYTES = 32;
 const MIN_DISTINCT_KEY_BYTES = 16;
 
 /** Why a base64 signing key is too weak to sign tokens with, or undefined when it is fine. */
-export function signingKeyWeakness(base64: string): string | undefined {
+function signingKeyWeakness(base64: string): string | undefined {
   const bytes = Buffer.from(base64, "base64");
   if (bytes.length === 0 || bytes.toString("base64") !== base64) return "must be a base64 string (the emulator writes 32 random bytes)";
   if (bytes.length < MIN_SIGNING_KEY_BYTES) return `is ${bytes.length} bytes long; HS256 needs at least ${MIN_SIGNING_KEY_BYTES} random bytes`;
@@ -89,7 +89,7 @@ const session = {
   },
 };
 
-export const STATE_FILE_SCHEMA = {
+const STATE_FILE_SCHEMA = {
   type: "object",
   additionalProperties: false,
   required: ["format", "version", "state", "documents"],

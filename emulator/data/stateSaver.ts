@@ -7,7 +7,6 @@ import { writeStateFile, type StateFileContents } from "./stateFile";
  */
 export class StateSaver {
   private running: Promise<void> | undefined;
-  private again = false;
   private waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
 
   constructor(
@@ -19,14 +18,13 @@ export class StateSaver {
   /** Resolves once a write that started after this call has finished. */
   save(): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.running) this.again = true;
-    else this.running = this.loop();
+    // A write running now picks up this waiter when it loops.
+    this.running ??= this.loop();
     return done;
   }
 
   private async loop(): Promise<void> {
     do {
-      this.again = false;
       const waiters = this.waiters;
       this.waiters = [];
       try {
@@ -36,7 +34,7 @@ export class StateSaver {
         this.onError(error);
         waiters.forEach((w) => w.reject(error));
       }
-    } while (this.again || this.waiters.length > 0);
+    } while (this.waiters.length > 0);
     this.running = undefined;
   }
 }

@@ -7,7 +7,7 @@ import { EJSON, ObjectId } from "bson";
 import { asNewDocument } from "./arguments";
 import { duplicateKeyError } from "./errors";
 import { checkNames } from "./names";
-import { copyOf, fromCaller, idKey, isPlainObject, unwrapBsonValues, type Document } from "./wire";
+import { copyOf, fromCaller, idKey, isPlainObject, parseCanonicalEjson, type Document } from "./wire";
 
 
 /** Namespace contents, kept out of the class's public surface so only this module can read or replace them. */
@@ -90,7 +90,7 @@ export class DocumentStore {
         if (!isPlainObject(doc)) fail(`${namespace}[${index}]: expected a document object`);
         let value: unknown;
         try {
-          value = unwrapBsonValues(EJSON.deserialize(doc as Document, { relaxed: false }));
+          value = parseCanonicalEjson(JSON.stringify(doc));
         } catch (error) {
           fail(`${namespace}[${index}]: ${messageOf(error)}`);
         }

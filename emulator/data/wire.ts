@@ -26,12 +26,21 @@ export function describeValue(value: unknown): string {
  * mingo would compare as opaque objects; `relaxed: true` would unwrap them but silently round
  * int64 values beyond 2^53. So: deserialize canonically, then unwrap what is safe to unwrap.
  */
-export function viaWire(value: unknown): unknown {
-  return unwrapBsonValues(EJSON.deserialize(EJSON.serialize(value, { relaxed: false }), { relaxed: false }));
+function viaWire(value: unknown): unknown {
+  return parseCanonicalEjson(EJSON.stringify(value, { relaxed: false }));
+}
+
+/**
+ * Canonical EJSON text to fresh plain values: Int32/Double as numbers, int64 as a number when
+ * exact (else kept as Long), BSON regular expressions as RegExp where JavaScript can run them.
+ * Every way in (a caller's argument, a value from the other thread, the state file) goes through here.
+ */
+export function parseCanonicalEjson(text: string): unknown {
+  return unwrapBsonValues(EJSON.parse(text, { relaxed: false }));
 }
 
 /** Turns freshly deserialized wrappers into plain JS values, in place (the input is a private copy). */
-export function unwrapBsonValues(value: unknown): unknown {
+function unwrapBsonValues(value: unknown): unknown {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = unwrapBsonValues(value[i]);
     return value;
@@ -69,7 +78,7 @@ export function isPlainObject(value: unknown): value is Document {
  * Rejects what the wire would silently drop or choke on. A function would vanish in EJSON, which
  * turns `{ $where: fn }` into `{}`, a filter that matches every document.
  */
-export function assertSendable(value: unknown, path: string, ancestors: Set<object>): void {
+function assertSendable(value: unknown, path: string, ancestors: Set<object>): void {
   if (typeof value === "function") throw new Error(`a function (at ${path}) cannot be sent to the data service`);
   if (value === null || typeof value !== "object") return;
   if ("_bsontype" in value || ArrayBuffer.isView(value)) return; // BSON values and binary data are leaves

@@ -5,7 +5,7 @@
 import { BSONRegExp, EJSON } from "bson";
 import { updateOne as mingoUpdateOne } from "mingo";
 import type { Modifier, PipelineStage } from "mingo/updater";
-import { asOptionalDocument, type ParsedUpdate } from "./arguments";
+import { asArrayFilters, asBoolean, asOptionalDocument, asUpdate, type ParsedUpdate } from "./arguments";
 import { MINGO_OPTIONS } from "./query";
 import { insertInto, withIdFirst } from "./store";
 import { copyOf, idKey, isPlainObject, type Document } from "./wire";
@@ -17,6 +17,15 @@ export interface UpdateArgs {
   update: ParsedUpdate;
   upsert: boolean;
   arrayFilters?: Document[];
+}
+
+/**
+ * An update's arguments from a checked filter, the update as given and the options object that
+ * holds `upsert` and `arrayFilters` (a call's options, or a bulkWrite operation's own body);
+ * `at` names that object in errors.
+ */
+export function updateArgsOf(filter: Document, update: unknown, options: Document, at: string): UpdateArgs {
+  return { filter, update: asUpdate(update), upsert: asBoolean(options.upsert, `${at}.upsert`), arrayFilters: asArrayFilters(options.arrayFilters) };
 }
 
 export interface WriteOutcome {

@@ -5,31 +5,30 @@
  * an access token works only while its user document exists and lastLogoutAt is before its iat;
  * a refresh token only while its stored hash is unrevoked and unexpired and the user exists.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { ObjectId } from "bson";
-import { SignJWT, errors, jwtVerify } from "jose";
 import type { Clock } from "../accounts/clock";
+import { AccountError } from "../accounts/errors";
+import { newTokenId, signClaims, verifyClaims } from "../accounts/tokens";
 import { NO_ACCOUNT_HASH, hashPassword, verifyPassword } from "../accounts/passwords";
 import type { MongoDbService } from "../data/service";
 import type { MongoCollection } from "../data/types";
+import type { FlowerbaseAuthConfig } from "../runtime/types";
 import { FLOWERBASE_DEFAULTS, authUserDocument, refreshTokenDocument, type AuthUserDocument, type AuthUserStatus } from "./documents";
 
 /** Access tokens live 300 minutes (jwt.ts:125), refresh tokens REFRESH_TOKEN_TTL_DAYS, 60 by default (constants.ts:38). */
 export const FLOWERBASE_ACCESS_TTL_S = 300 * 60;
 export const FLOWERBASE_REFRESH_TTL_MS = 60 * 24 * 60 * 60 * 1000;
 
-export interface FlowerbaseAuthLocation {
-  database: string;
-  collection: string;
-}
-
-export class FlowerbaseAuthError extends Error {
-  override name = "FlowerbaseAuthError";
-  constructor(
-    readonly reason: "invalidPassword" | "notConfirmed" | "emailInUse" | "invalidSession" | "badRequest",
-    message: string,
-  ) {
-    super(message);
+/**
+ * A refused token: Flowerbase's answer to it (401 InvalidSession) has no AccountError reason.
+ * Registration and login refusals are AccountErrors, answered as Flowerbase answers them by
+ * http/accountErrors.ts (their messages are Flowerbase's).
+ */
+export class FlowerbaseSessionError extends Error {
+  override name = "FlowerbaseSessionError";
+  constructor() {
+    super("Unauthorized");
   }
 }
 
@@ -50,15 +49,16 @@ function hashToken(token: string): string {
 }
 
 export class FlowerbaseAccounts {
-  private readonly key = randomBytes(32);
   readonly users: MongoCollection;
   readonly refreshTokens: MongoCollection;
   readonly customData: MongoCollection;
 
   constructor(
     data: MongoDbService,
-    readonly location: FlowerbaseAuthLocation,
+    readonly location: FlowerbaseAuthConfig,
     private readonly clock: Clock,
+    /** The persisted state's key (EmulatorState), so that with --data tokens outlive a restart as sessions do. */
+    private readonly key: Buffer,
   ) {
     const db = data.db(location.database);
     this.users = db.collection(location.collection);
@@ -69,15 +69,18 @@ export class FlowerbaseAccounts {
   /** A user as registration writes it (handleUserRegistration.ts:142-161): email lower-cased, pending unless auto-confirmed. */
   async register(email: unknown, password: unknown, requireConfirmation: boolean): Promise<string> {
     if (typeof email !== "string" || typeof password !== "string" || password.length < 6) {
-      throw new FlowerbaseAuthError("badRequest", "email and a password of at least 6 characters are required");
+      throw new AccountError("invalidRegistration", "email and a password of at least 6 characters are required");
     }
     return this.createUser(email.toLowerCase(), password, requireConfirmation ? "pending" : "confirmed");
   }
 
   /** Inserts a user document; `createdAt: false` makes one as Flowerbase's exporter migrates them (no createdAt). */
   async createUser(email: string, password: string, status: AuthUserStatus = "confirmed", createdAt: Date | false = new Date(this.clock.now())): Promise<string> {
-    if (await this.users.findOne({ email })) throw new FlowerbaseAuthError("emailInUse", "This email address is already used");
-    const doc = authUserDocument(email, await hashPassword(password), status, createdAt || undefined);
+    if (await this.users.findOne({ email })) throw new AccountError("emailInUse", "This email address is already used");
+    const passwordHash = await hashPassword(password);
+    // Checked again: another registration may have inserted the email while the hash was computed.
+    if (await this.users.findOne({ email })) throw new AccountError("emailInUse", "This email address is already used");
+    const doc = authUserDocument(email, passwordHash, status, createdAt || undefined);
     await this.users.insertOne(doc as unknown as Record<string, unknown>);
     return doc._id.toHexString();
   }
@@ -93,8 +96,8 @@ export class FlowerbaseAccounts {
     // Flowerbase itself answers an unknown email without hashing, which tells who is registered; the
     // emulator hashes either way (issue 10: login takes the same work for known and unknown emails).
     const matches = await verifyPassword(typeof password === "string" ? password : "", user ? user.password : NO_ACCOUNT_HASH);
-    if (!user || !matches || typeof password !== "string") throw new FlowerbaseAuthError("invalidPassword", "unauthorized");
-    if (user.status !== "confirmed") throw new FlowerbaseAuthError("notConfirmed", "User not confirmed");
+    if (!user || !matches || typeof password !== "string") throw new AccountError("invalidCredentials", "unauthorized");
+    if (user.status !== "confirmed") throw new AccountError("confirmationRequired", "User not confirmed");
     const now = new Date(this.clock.now());
     const refreshToken = await this.sign({ typ: "refresh" }, user._id.toHexString(), FLOWERBASE_REFRESH_TTL_MS / 1000);
     await this.refreshTokens.insertOne(
@@ -121,28 +124,23 @@ export class FlowerbaseAccounts {
   private sign(claims: Record<string, unknown>, subject: string, ttlSeconds: number): Promise<string> {
     const iat = Math.floor(this.clock.now() / 1000);
     // A random jti keeps two tokens minted in one second apart (Flowerbase's jti is a per-process id, jwt.ts:123).
-    return new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(subject).setIssuedAt(iat).setExpirationTime(iat + ttlSeconds).setJti(randomBytes(12).toString("hex")).sign(this.key);
+    return signClaims(this.key, { ...claims, sub: subject, iat, exp: iat + ttlSeconds, jti: newTokenId() });
   }
 
   private async verify(token: string | undefined, typ: "access" | "refresh"): Promise<Record<string, unknown>> {
-    if (!token) throw new FlowerbaseAuthError("invalidSession", "Unauthorized");
-    try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ["HS256"], currentDate: new Date(this.clock.now()) });
-      if (payload.typ !== typ || typeof payload.sub !== "string") throw new FlowerbaseAuthError("invalidSession", "Unauthorized");
-      return payload as Record<string, unknown>;
-    } catch (error) {
-      if (error instanceof FlowerbaseAuthError || error instanceof errors.JOSEError) throw new FlowerbaseAuthError("invalidSession", "Unauthorized");
-      throw error;
-    }
+    if (!token) throw new FlowerbaseSessionError();
+    const checked = await verifyClaims(this.key, token, this.clock.now());
+    if (!checked.ok || checked.payload.typ !== typ || typeof checked.payload.sub !== "string") throw new FlowerbaseSessionError();
+    return checked.payload;
   }
 
   /** Every request with an access token (jwt.ts:65-99): the user document must exist and lastLogoutAt be before iat. */
   async checkAccess(token: string | undefined): Promise<{ claims: AccessClaims; user: AuthUserDocument }> {
     const claims = (await this.verify(token, "access")) as unknown as AccessClaims;
     const user = await this.findUser(claims.sub);
-    if (!user) throw new FlowerbaseAuthError("invalidSession", "Unauthorized");
+    if (!user) throw new FlowerbaseSessionError();
     const lastLogout = user.lastLogoutAt ? new Date(user.lastLogoutAt).getTime() : NaN;
-    if (!isNaN(lastLogout) && lastLogout >= claims.iat * 1000) throw new FlowerbaseAuthError("invalidSession", "Unauthorized");
+    if (!isNaN(lastLogout) && lastLogout >= claims.iat * 1000) throw new FlowerbaseSessionError();
     return { claims, user };
   }
 
@@ -151,7 +149,7 @@ export class FlowerbaseAccounts {
     const claims = await this.verify(token, "refresh");
     const stored = await this.refreshTokens.findOne({ tokenHash: hashToken(token as string), revokedAt: null, expiresAt: { $gt: new Date(this.clock.now()) } });
     const user = stored ? await this.findUser(String(claims.sub)) : undefined;
-    if (!user) throw new FlowerbaseAuthError("invalidSession", "Unauthorized");
+    if (!user) throw new FlowerbaseSessionError();
     return this.accessToken(user);
   }
 
@@ -162,11 +160,6 @@ export class FlowerbaseAccounts {
     const stored = await this.refreshTokens.findOneAndUpdate({ tokenHash: hashToken(token) }, { $set: { revokedAt: now } });
     const userId = stored?.userId;
     if (userId) await this.users.updateOne({ _id: userId }, { $set: { lastLogoutAt: now } });
-  }
-
-  /** Refresh tokens still usable: unrevoked and unexpired. */
-  async liveRefreshTokens(userId: string): Promise<number> {
-    return this.refreshTokens.countDocuments({ userId: new ObjectId(userId), revokedAt: null, expiresAt: { $gt: new Date(this.clock.now()) } });
   }
 
   async findByEmail(email: string): Promise<AuthUserDocument | undefined> {

@@ -5,18 +5,15 @@
  * as Flowerbase shapes it. Users, tokens and sessions are documents (./accounts.ts).
  */
 import type { IncomingMessage } from "node:http";
-import { EJSON } from "bson";
 import { messageOf } from "../../lib/errors";
 import { bearerToken } from "../http/auth";
 import { readJsonObject } from "../http/body";
-import { MAX_FUNCTION_NAME_LENGTH, type FunctionCaller } from "../http/clientApi";
-import { escapeForLog } from "../http/logText";
+import { locationReply, matchClientRoute, parseEjson, readFunctionCall, runFunctionCall, type FunctionCaller } from "../http/functionCall";
 import { HttpError, empty, json, type Reply } from "../http/reply";
-import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "../http/router";
-import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
-import { FlowerbaseAuthError, flowerbaseContextUser, type FlowerbaseAccounts } from "./accounts";
-
-export const FLOWERBASE_CLIENT_API_PREFIX = "/api/client/v2.0";
+import { Router, type RouteParams } from "../http/router";
+import { RUNTIME_ERRORS, runtimeErrorName, thrownNameOf } from "../runtime/functionRuntime";
+import { accountHttpError } from "../http/accountErrors";
+import { FlowerbaseSessionError, flowerbaseContextUser, type FlowerbaseAccounts } from "./accounts";
 
 export interface FlowerbaseClientApiOptions {
   accounts: FlowerbaseAccounts;
@@ -29,21 +26,9 @@ export interface FlowerbaseClientApiOptions {
 
 type Handler = (ctx: { req: IncomingMessage; params: RouteParams }) => Promise<Reply>;
 
-/** Flowerbase's answers to a refused token and a wrong password (auth/plugins/jwt.ts:19-24; local-userpass/controller.ts:66-69). */
+/** Flowerbase's answer to a refused token (auth/plugins/jwt.ts:19-24); account refusals as http/accountErrors.ts answers them. */
 function authHttpError(error: unknown): unknown {
-  if (!(error instanceof FlowerbaseAuthError)) return error;
-  switch (error.reason) {
-    case "invalidSession":
-      return new HttpError(401, "unauthorized", "InvalidSession");
-    case "invalidPassword":
-      return new HttpError(401, "unauthorized", "InvalidPassword");
-    case "notConfirmed":
-      return new HttpError(401, "User not confirmed", "AuthError");
-    case "emailInUse":
-      return new HttpError(409, "This email address is already used", "AccountNameInUse");
-    default:
-      return new HttpError(400, error.message, "BadRequest");
-  }
+  return error instanceof FlowerbaseSessionError ? new HttpError(401, "unauthorized", "InvalidSession") : accountHttpError(error);
 }
 
 async function answering<T>(work: () => Promise<T>): Promise<T> {
@@ -53,8 +38,6 @@ async function answering<T>(work: () => Promise<T>): Promise<T> {
     throw authHttpError(error);
   }
 }
-
-const parseEjson = (text: string): unknown => EJSON.parse(text);
 
 export function createFlowerbaseClientApi(options: FlowerbaseClientApiOptions): { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> } {
   const { accounts } = options;
@@ -68,18 +51,12 @@ export function createFlowerbaseClientApi(options: FlowerbaseClientApiOptions): 
     .add("DELETE", "/auth/session", logout);
 
   async function handle(req: IncomingMessage, path: string): Promise<Reply> {
-    const method = req.method ?? "GET";
-    const match = router.match(method, path);
-    if (match.kind === "notFound") throw notFoundError(method, `${FLOWERBASE_CLIENT_API_PREFIX}${path}`);
-    if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
-    const appId = match.params.clientAppId;
-    if (appId !== undefined && appId !== options.clientAppId) throw new HttpError(404, `cannot find app using Client App ID '${appId}'`, "AppNotFound");
-    return match.route.handler({ req, params: match.params });
+    const { handler, params } = matchClientRoute(router, req, path, options.clientAppId);
+    return handler({ req, params });
   }
 
   async function location(): Promise<Reply> {
-    const url = options.baseUrl();
-    return json(200, { deployment_model: "GLOBAL", location: "US-VA", hostname: url, ws_hostname: url.replace(/^http/, "ws") });
+    return locationReply(options.baseUrl());
   }
 
   async function register({ req }: { req: IncomingMessage }): Promise<Reply> {
@@ -113,21 +90,8 @@ export function createFlowerbaseClientApi(options: FlowerbaseClientApiOptions): 
 
   async function callFunction({ req }: { req: IncomingMessage }): Promise<Reply> {
     const { claims } = await answering(() => accounts.checkAccess(bearerToken(req)));
-    const body = await readJsonObject(req, parseEjson);
-    const { name, arguments: args = [] } = body;
-    if (typeof name !== "string" || name === "") throw new HttpError(400, 'function call needs a string "name"', "InvalidParameter");
-    if (name.length > MAX_FUNCTION_NAME_LENGTH) throw new HttpError(400, `function name is ${name.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, "InvalidParameter");
-    if (!Array.isArray(args)) throw new HttpError(400, 'function call "arguments" must be an array', "InvalidParameter");
-    const started = Date.now();
-    try {
-      const execution = await options.runtime().run(name, args, flowerbaseContextUser(claims), "client");
-      logCall(name, claims.id, "ok", started, execution.ops);
-      return { kind: "text", status: 200, text: execution.ejson ?? '{"$undefined":true}' };
-    } catch (error) {
-      const answer = functionError(name, error);
-      logCall(name, claims.id, `error: ${answer.errorCode}: ${answer.message}`, started, (error as { ops?: number }).ops ?? 0);
-      throw answer;
-    }
+    const { name, args } = await readFunctionCall(req);
+    return runFunctionCall({ runtime: options.runtime(), name, args, user: flowerbaseContextUser(claims), userId: claims.id, log: options.log, errorAnswer: (error) => functionError(name, error) });
   }
 
   /** A thrown error: 400 with `error` holding JSON of message and name (features/functions/controller.ts:454-460). */
@@ -141,15 +105,12 @@ export function createFlowerbaseClientApi(options: FlowerbaseClientApiOptions): 
     }
   }
 
-  function logCall(name: string, userId: string, outcome: string, started: number, ops: number): void {
-    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms ops=${ops}`);
-  }
-
   return { handle };
 }
 
+/** Flowerbase sends the thrown error's own name; the runtime's own errors (limits, load failures) keep theirs. */
 function errorName(error: unknown): string {
   const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === "string" ? name : "Error";
+  return thrownNameOf(error) ?? (typeof name === "string" ? name : "Error");
 }
 

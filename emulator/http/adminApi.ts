@@ -5,7 +5,7 @@
  * operation's OpenAPI operationId, before anything is checked or changed.
  */
 import type { IncomingMessage } from "node:http";
-import type { FaultPlan } from "../faults";
+import { FAILURE_FAULTS, type FaultPlan } from "../faults";
 import type { EmulatorState } from "../accounts/accountState";
 import { AdminSecretStore, adminSecretsRoutes } from "./adminSecrets";
 import { DOMAIN_ID, identitiesJson, type PendingRecord, type UserRecord } from "../accounts/records";
@@ -99,7 +99,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     if (match.kind === "notFound") throw notFoundError(method, `${ADMIN_API_PREFIX}${path}`);
     if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
     const { operationId, appScoped, run } = match.route.handler;
-    const fault = faults.take(operationId);
+    const fault = faults.take(operationId, operationId === "adminListUsers" ? [...FAILURE_FAULTS, "outOfOrder"] : FAILURE_FAULTS);
     if (fault === "drop") return { kind: "drop" };
     if (fault === "status500") throw new HttpError(500, `internal server error (injected fault on ${operationId})`, "InternalServerError");
     if (appScoped) {

@@ -8,34 +8,19 @@ import { isObjectIdHex } from "../../lib/ids";
 import { RUNTIME_ERRORS, runtimeErrorName } from "../runtime/functionRuntime";
 import type { IncomingMessage } from "node:http";
 import { randomBytes } from "node:crypto";
-import { EJSON, ObjectId } from "bson";
-import type { ContextUser, RuntimeAppInfo, RuntimeUser } from "../runtime/types";
+import { ObjectId } from "bson";
+import type { RuntimeAppInfo, RuntimeUser } from "../runtime/types";
 import type { EmulatorState } from "../accounts/accountState";
 import { DOMAIN_ID, identitiesJson, type UserRecord } from "../accounts/records";
 import type { AccessCheck } from "../accounts/sessions";
 import { accountHttpError } from "./accountErrors";
 import { bearerToken, requireAccess, requireRefresh } from "./auth";
 import { readJsonObject } from "./body";
-import { escapeForLog } from "./logText";
+import { locationReply, matchClientRoute, parseEjson, readFunctionCall, runFunctionCall, type FunctionCaller } from "./functionCall";
 import { HttpError, empty, json, type Reply } from "./reply";
-import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
+import { Router, type RouteParams } from "./router";
 
-export const CLIENT_API_PREFIX = "/api/client/v2.0";
-
-/**
- * The longest function name a call may give, in UTF-16 units. A name is the path of its source
- * in the app (`functions/<name>.js`, docs-app-services source/functions.txt, "Define a Function"),
- * and 1024 bytes is the portable path limit (POSIX _XOPEN_PATH_MAX, macOS PATH_MAX); a name has
- * at least as many UTF-8 bytes as UTF-16 units, so no deployable function has a longer name.
- * Anything longer is refused before it is logged.
- */
-export const MAX_FUNCTION_NAME_LENGTH = 1024;
-
-/** The part of FunctionRuntime this module uses (so tests can reason about it in isolation). */
-export interface FunctionCaller {
-  /** The result as canonical EJSON (undefined for undefined) and the async operations the call took; errors carry `ops` too. */
-  run(name: string, args: unknown[], user: ContextUser, origin: "client" | "system"): Promise<{ ejson: string | undefined; ops: number }>;
-}
+export { CLIENT_API_PREFIX, MAX_FUNCTION_NAME_LENGTH, type FunctionCaller } from "./functionCall";
 
 export interface ClientApiOptions {
   state: EmulatorState;
@@ -79,9 +64,6 @@ function profileJson(user: UserRecord): Record<string, unknown> {
   };
 }
 
-/** Request bodies are EJSON: realm-web serializes them canonically (e.g. the device id as $oid). */
-const parseEjson = (text: string): unknown => EJSON.parse(text);
-
 export function createClientApi(options: ClientApiOptions): { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> } {
   const { state } = options;
   const router = new Router<Handler>()
@@ -95,20 +77,12 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
     .add("DELETE", "/auth/delete", deleteSelf);
 
   async function handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> {
-    const method = req.method ?? "GET";
-    const match = router.match(method, path);
-    if (match.kind === "notFound") throw notFoundError(method, `${CLIENT_API_PREFIX}${path}`);
-    if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
-    const appId = match.params.clientAppId;
-    if (appId !== undefined && appId !== options.clientAppId) {
-      throw new HttpError(404, `cannot find app using Client App ID '${appId}'`, "AppNotFound");
-    }
-    return match.route.handler({ req, params: match.params, query });
+    const { handler, params } = matchClientRoute(router, req, path, options.clientAppId);
+    return handler({ req, params, query });
   }
 
   async function location(): Promise<Reply> {
-    const url = options.baseUrl();
-    return json(200, { deployment_model: "GLOBAL", location: "US-VA", hostname: url, ws_hostname: url.replace(/^http/, "ws") });
+    return locationReply(options.baseUrl());
   }
 
   async function login({ req, params, query }: ClientRequestContext): Promise<Reply> {
@@ -174,27 +148,10 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   async function callFunction({ req }: ClientRequestContext): Promise<Reply> {
     // Authenticate before reading the body, as App Services does: a stale token costs no upload work.
     const user = userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"));
-    const body = await readJsonObject(req, parseEjson);
-    const { name, arguments: args = [], service } = body;
-    if (typeof name !== "string" || name === "") throw new HttpError(400, "function call needs a string \"name\"", "InvalidParameter");
-    if (name.length > MAX_FUNCTION_NAME_LENGTH) {
-      // Refused before it reaches a log line or an error text; the name itself is not echoed.
-      throw new HttpError(400, `function name is ${name.length} characters long; names are at most ${MAX_FUNCTION_NAME_LENGTH}`, "InvalidParameter");
-    }
-    if (!Array.isArray(args)) throw new HttpError(400, "function call \"arguments\" must be an array", "InvalidParameter");
-    if (service !== undefined) throw serviceNotFound(service);
-
-    const started = Date.now();
+    const { name, args, body } = await readFunctionCall(req);
+    if (body.service !== undefined) throw serviceNotFound(body.service);
     const callId = new ObjectId().toHexString();
-    try {
-      const execution = await options.runtime().run(name, args, runtimeUser(user), "client");
-      logCall(name, user.id, "ok", started, execution.ops);
-      return { kind: "text", status: 200, text: execution.ejson ?? '{"$undefined":true}' };
-    } catch (error) {
-      const answer = functionError(name, error, callId);
-      logCall(name, user.id, `error: ${answer.errorCode}: ${answer.message}`, started, (error as { ops?: number }).ops ?? 0);
-      throw answer;
-    }
+    return runFunctionCall({ runtime: options.runtime(), name, args, user: runtimeUser(user), userId: user.id, log: options.log, errorAnswer: (error) => functionError(name, error, callId) });
   }
 
   /** Echoes a service name only when it is a short plain name: the caller chose it, and a 5 MB one comes back nowhere. */
@@ -218,11 +175,6 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
       default:
         return new HttpError(500, `internal server error while calling function '${name}'`, "InternalServerError", link);
     }
-  }
-
-  /** `ops`: the call's async operations (rules.ts LIMITS.asyncOperations). */
-  function logCall(name: string, userId: string, outcome: string, started: number, ops: number): void {
-    options.log(`function ${escapeForLog(name)} user=${userId} ${escapeForLog(outcome)} ${Date.now() - started}ms ops=${ops}`);
   }
 
   return { handle };

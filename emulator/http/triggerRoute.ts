@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import { messageOf } from "../../lib/errors";
 import type { EmulatorState } from "../accounts/accountState";
 import type { TriggerDefinition } from "../runtime/appDirectory";
+import { opsOf } from "../runtime/errors";
 import { SYSTEM_USER } from "../runtime/types";
 import { bearerToken, requireAccess } from "./auth";
 import { escapeForLog } from "./logText";
@@ -44,8 +45,7 @@ export function createTriggerRoute(options: TriggerRouteOptions): { handle(req: 
       options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) ok ${Date.now() - started}ms ops=${execution.ops}`);
       return { kind: "text", status: 200, text: EJSON.stringify({ trigger: trigger.name, function: trigger.function_name, result }, { relaxed: true }) };
     } catch (error) {
-      const ops = (error as { ops?: number }).ops ?? 0;
-      options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) error: ${escapeForLog(messageOf(error))} ${Date.now() - started}ms ops=${ops}`);
+      options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) error: ${escapeForLog(messageOf(error))} ${Date.now() - started}ms ops=${opsOf(error)}`);
       throw new HttpError(400, messageOf(error), "FunctionExecutionError");
     }
   }

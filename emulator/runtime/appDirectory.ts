@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { EnvFileError, FLOWERBASE_ENV_FILE, parseFlowerbaseEnv } from "../../build/flowerbaseEnv";
+import { EnvFileError, FLOWERBASE_ENV_FILE, environmentString, parseFlowerbaseEnv } from "../../build/flowerbaseEnv";
 import { triggerFunctionNames } from "../../build/triggerFunction";
 import type { FunctionConfig, Platform } from "./types";
 
@@ -96,7 +96,7 @@ function environmentValues(dir: string, overrides: Record<string, unknown> = {})
     throw error;
   }
   for (const [name, value] of Object.entries(overrides)) {
-    values[name] = value === undefined || typeof value === "string" ? value : JSON.stringify(value);
+    values[name] = environmentString(value);
   }
   return values;
 }

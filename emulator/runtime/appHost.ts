@@ -6,7 +6,7 @@
 import type { MongoDbService } from "../data/service";
 import { loadAppDirectory, type LoadedApp, type LoadOptions } from "./appDirectory";
 import { FunctionRuntime, type RuntimeConsole } from "./functionRuntime";
-import type { FlowerbaseAuthConfig, Platform, RuntimeAppInfo } from "./types";
+import type { FlowerbaseAuthConfig, RuntimeAppInfo } from "./types";
 import { WorkerPool } from "./workerPool";
 
 export interface AppChanges {
@@ -24,7 +24,6 @@ export interface AppHostOptions {
   data: MongoDbService;
   timeoutMs?: number;
   console?: RuntimeConsole;
-  platform?: Platform;
   flowerbaseAuth?: FlowerbaseAuthConfig;
 }
 
@@ -78,7 +77,8 @@ export class AppHost {
   }
 
   private runtimeFor(app: LoadedApp): FunctionRuntime {
-    const { data, timeoutMs, console, platform, flowerbaseAuth } = this.options;
-    return new FunctionRuntime({ app, appInfo: this.currentInfo, data, timeoutMs, console, pool: this.pool, platform, flowerbaseAuth });
+    const { data, timeoutMs, console, flowerbaseAuth } = this.options;
+    // The platform the app directory was loaded for is the one its functions run on.
+    return new FunctionRuntime({ app, appInfo: this.currentInfo, data, timeoutMs, console, pool: this.pool, platform: this.options.load.platform, flowerbaseAuth });
   }
 }

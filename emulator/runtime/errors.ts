@@ -20,15 +20,30 @@ export class RuntimeError extends Error {
     message: string,
     /** The async operations the execution had started when it ended (see LIMITS.asyncOperations). */
     readonly ops = 0,
+    /** The name of the error the function itself threw (Flowerbase answers with it); undefined when the runtime ended the execution. */
+    readonly thrownName?: string,
   ) {
     super(message);
   }
+}
+
+/** The async operations a failed execution had started (RuntimeError.ops), 0 for any other error. */
+export function opsOf(error: unknown): number {
+  const ops = (error as { ops?: unknown } | null)?.ops;
+  return typeof ops === "number" ? ops : 0;
 }
 
 /** The runtime's error name of anything the runtime threw, or undefined for anything else. */
 export function runtimeErrorName(error: unknown): RuntimeErrorName | undefined {
   const name = (error as { name?: unknown } | null)?.name;
   return Object.values(RUNTIME_ERRORS).find((n) => n === name);
+}
+
+/** The `name` an error carries, for errors a function threw (any value can be thrown). */
+export function thrownNameOf(error: unknown): string | undefined {
+  if (error instanceof RuntimeError) return error.thrownName;
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? name : undefined;
 }
 
 export function timeLimitMessage(functionName: string, timeoutMs: number): string {

@@ -4,6 +4,7 @@
  * (worker/realm.ts), within the runtime's limits (rules.ts): the time limit, enforced from this
  * thread so that even a loop that never yields is stopped, and the async operations.
  */
+import { environmentString } from "../../build/flowerbaseEnv";
 import type { MongoDbService } from "../data/service";
 import type { LoadedApp } from "./appDirectory";
 import { runDataCall } from "./dataCalls";
@@ -14,9 +15,9 @@ import type { CallOrigin, ContextUser, FlowerbaseAuthConfig, Platform, RuntimeAp
 import { decodeResult, encodeArguments } from "./values";
 import { WorkerPool } from "./workerPool";
 
-export { RUNTIME_ERRORS, runtimeErrorName, type RuntimeErrorName } from "./errors";
+export { RUNTIME_ERRORS, runtimeErrorName, thrownNameOf, type RuntimeErrorName } from "./errors";
 
-export const DEFAULT_TIMEOUT_MS = LIMITS.timeLimitMs;
+const DEFAULT_TIMEOUT_MS = LIMITS.timeLimitMs;
 
 export interface RuntimeConsole {
   log(...args: unknown[]): void;
@@ -39,11 +40,12 @@ export interface FunctionRuntimeOptions {
 
 /** One finished execution. */
 export interface Execution {
-  result: unknown;
   /** The result as canonical EJSON, as a client receives it; undefined when the function returned undefined. */
   ejson: string | undefined;
   /** Async operations it started (data calls, HTTP requests, functions.execute). */
   ops: number;
+  /** Its worker's peak used V8 heap (protocol.ts Outcome.heapPeakBytes), to hold against LIMITS.memoryBytes. */
+  heapPeakBytes: number;
 }
 
 let lastAppVersion = 0;
@@ -64,16 +66,16 @@ export class FunctionRuntime {
   setValue(name: string, value: unknown): void {
     // On Flowerbase a value is an environment variable: a string (JSON for anything else), or unset.
     const flowerbase = this.options.platform === "flowerbase";
-    this.options.app.values[name] = flowerbase && value !== undefined && typeof value !== "string" ? JSON.stringify(value) : value;
+    this.options.app.values[name] = flowerbase ? environmentString(value) : value;
     this.workerApp = undefined;
   }
 
   /** Calls a function as `user` and returns its result. Clients cannot call private functions. */
   async call(name: string, args: unknown[], user: ContextUser, origin: CallOrigin): Promise<unknown> {
-    return (await this.run(name, args, user, origin)).result;
+    return decodeResult((await this.run(name, args, user, origin)).ejson);
   }
 
-  /** call(), also reporting the result's EJSON and how many async operations it took; errors carry `ops` too. */
+  /** call(), reporting the result as EJSON (left to the caller to decode), its async operations and peak heap; errors carry `ops` too. */
   async run(name: string, args: unknown[], user: ContextUser, origin: CallOrigin): Promise<Execution> {
     const entry = this.options.app.functions.get(name);
     if (!entry) throw new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`);
@@ -90,9 +92,14 @@ export class FunctionRuntime {
         data: (call) => runDataCall(this.options.data, call),
       },
     );
-    if (outcome.ok) return { result: decodeResult(outcome.value), ejson: outcome.value, ops: outcome.ops };
+    if (outcome.ok) return { ejson: outcome.value, ops: outcome.ops, heapPeakBytes: outcome.heapPeakBytes ?? 0 };
     if ("timedOut" in outcome) throw new RuntimeError(RUNTIME_ERRORS.timeout, timeLimitMessage(name, this.timeoutMs), outcome.ops);
-    throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops);
+    throw new RuntimeError(outcome.error.name, outcome.error.message, outcome.ops, outcome.error.thrownName);
+  }
+
+  /** How many worker threads the runtime's pool runs now (read by tests). */
+  get workerCount(): number {
+    return this.pool.workerCount;
   }
 
   /** Ends the worker threads, if this runtime started them. */

@@ -48,9 +48,23 @@ export type ToWorker =
   | { kind: "reply"; request: number; ok: false; message: string }
   | { kind: "abort"; exec: number };
 
+/** The collection methods a function can call: each answers one data call (a promise)... */
+export const PROMISE_METHODS = [
+  "findOne", "insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany", "count", "countDocuments",
+  "distinct", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete", "bulkWrite",
+] as const;
+/** ...or a cursor, whose modifiers travel with the call that fetches it. */
+export const CURSOR_METHODS = ["find", "aggregate"] as const;
+export const CURSOR_MODIFIERS = ["sort", "skip", "limit"] as const;
+
+/**
+ * `heapPeakBytes`: the worker isolate's largest used heap seen during the execution (sampled at
+ * its start, at each data reply and at its end), which holds the other executions on that worker
+ * too; the main thread fills 0 for outcomes it makes itself (time limit, a stopped worker).
+ */
 export type Outcome =
-  | { ok: true; value?: string; ops: number }
-  | { ok: false; error: { name: RuntimeErrorName; message: string }; ops: number };
+  | { ok: true; value?: string; ops: number; heapPeakBytes?: number }
+  | { ok: false; error: { name: RuntimeErrorName; message: string; thrownName?: string }; ops: number; heapPeakBytes?: number };
 
 export type FromWorker =
   | { kind: "beat" }

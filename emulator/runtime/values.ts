@@ -9,7 +9,7 @@
  * too deeply nested values (on which EJSON throws without saying where).
  */
 import { EJSON } from "bson";
-import { MAX_NESTING, isPlainObject, unwrapBsonValues } from "../data/wire";
+import { MAX_NESTING, isPlainObject, parseCanonicalEjson } from "../data/wire";
 
 const UNDEFINED = "$emulatorUndefined";
 const FUNCTION = "$emulatorFunction";
@@ -37,10 +37,7 @@ export function decodeResult(text: string | undefined): unknown {
   return text === undefined ? undefined : decode(text);
 }
 
-/** Canonical EJSON to plain values: numbers as numbers, int64 beyond 2^53 kept exact as Long. */
-function decode(text: string): unknown {
-  return unwrapBsonValues(EJSON.parse(text, { relaxed: false }));
-}
+const decode = parseCanonicalEjson;
 
 /** A leaf EJSON serializes itself: BSON values, binary data, and Dates and RegExps from any realm. */
 function isLeaf(value: object): boolean {

@@ -61,17 +61,21 @@ export class WorkerPool {
   private closed = false;
   private nextExec = 1;
 
+  /** As many workers as the machine has cores, at least two. */
+  readonly size = Math.max(2, os.availableParallelism());
   /**
-   * `memoryLimitMb`: each worker's V8 heap limit, the platform's 350 MB per execution by default
-   * (rules.ts LIMITS.memoryBytes). A worker holds several executions, so the emulator is at least
-   * as strict: together they get what one gets on App Services. Node stops a worker that grows
-   * past it (ERR_WORKER_OUT_OF_MEMORY); a single allocation larger than the whole limit (one array
-   * of hundreds of MB) can instead abort the emulator's process, a Node limitation.
+   * Each worker's V8 heap limit, the platform's 350 MB per execution (rules.ts LIMITS.memoryBytes).
+   * A worker holds several executions, so the emulator is at least as strict: together they get
+   * what one gets on App Services. Node stops a worker that grows past it
+   * (ERR_WORKER_OUT_OF_MEMORY); a single allocation larger than the whole limit (one array of
+   * hundreds of MB) can instead abort the emulator's process, a Node limitation.
    */
-  constructor(
-    readonly size = Math.max(2, os.availableParallelism()),
-    private readonly memoryLimitMb = LIMITS.memoryBytes / (1024 * 1024),
-  ) {}
+  private readonly memoryLimitMb = LIMITS.memoryBytes / (1024 * 1024);
+
+  /** How many workers run now: `size`, plus any extra started while every worker was stuck in code. */
+  get workerCount(): number {
+    return this.workers.length;
+  }
 
   /** Bundles the worker code and starts the workers (once); calls made meanwhile wait for it. */
   start(): Promise<string> {
@@ -107,7 +111,8 @@ export class WorkerPool {
   private pick(code: string): PooledWorker {
     const now = Date.now();
     const candidates = this.workers.filter((w) => !w.stalled(now));
-    // Every worker is stuck in a loop until its limit: one more keeps other clients served meanwhile.
+    // Every worker is stuck in a loop until its limit: one more keeps other clients served meanwhile
+    // (settle() retires it, or another, once idle and the pool is back over its size).
     if (candidates.length === 0) return this.spawn(code);
     return candidates.reduce((best, w) => (w.active.size < best.active.size ? w : best));
   }
@@ -164,6 +169,16 @@ export class WorkerPool {
     worker.active.delete(exec);
     clearTimeout(active.timer);
     active.resolve(outcome);
+    this.retireIfExtra(worker);
+  }
+
+  /** A pool over its size (an extra worker started during a stall) stops an idle worker. */
+  private retireIfExtra(worker: PooledWorker): void {
+    if (this.workers.length <= this.size || worker.active.size > 0 || worker.stopped) return;
+    const index = this.workers.indexOf(worker);
+    if (index < 0) return;
+    this.workers.splice(index, 1);
+    void this.stop(worker, "the pool is back over its size");
   }
 
   /** The limit passed: answer the caller now, then make sure the worker lets go of the execution. */

@@ -84,6 +84,15 @@ describe("the flowerbase profile", () => {
     expect(await call(emulator.url, "POST", `${CLIENT}/auth/session`, { token: tokens.refresh })).toMatchObject({ status: 401 });
   });
 
+  it("registers one email once when two registrations of it run at the same time", async () => {
+    const app = emulator.clientAppId;
+    const register = () => call(emulator.url, "POST", `${CLIENT}/app/${app}/auth/providers/local-userpass/register`, { body: { email: "twice@example.com", password: "password-123" } });
+    const statuses = (await Promise.all([register(), register()])).map((res) => res.status).sort();
+    expect(statuses[0]).toBe(201);
+    expect(statuses[1]).toBeGreaterThanOrEqual(400);
+    expect(emulator.store.documents(emulator.flowerbase!.location.database, emulator.flowerbase!.location.collection).filter((u) => u.email === "twice@example.com")).toHaveLength(1);
+  });
+
   it("runs one password hash of the same cost for a known and an unknown email (unlike Flowerbase, which tells them apart)", async () => {
     const app = emulator.clientAppId;
     await call(emulator.url, "POST", `${CLIENT}/app/${app}/auth/providers/local-userpass/register`, { body: { email: "known@example.com", password: "password-123" } });

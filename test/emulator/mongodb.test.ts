@@ -337,6 +337,13 @@ describe("faults", () => {
     expect(stored()).toEqual([{ _id: 1, n: 1 }]);
   });
 
+  test("an outOfOrder rule matching a data call is left armed, not spent doing nothing", async () => {
+    const { posts, faults } = setup([{ _id: 1, n: 1 }]);
+    faults.inject({ match: () => true, kind: "outOfOrder" });
+    await expect(posts.findOne({})).resolves.toEqual({ _id: 1, n: 1 });
+    expect(faults.take("adminListUsers", ["status500", "drop", "outOfOrder"])).toBe("outOfOrder");
+  });
+
   test("each method takes data:<method>:<db>.<collection>; cursors take it when they run", async () => {
     const { posts, faults } = setup([{ _id: 1, n: 1 }]);
     const targets = recordOperations(faults);

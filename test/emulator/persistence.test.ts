@@ -84,6 +84,28 @@ describe("persistence with a data file", () => {
     }
   });
 
+  it("keeps Flowerbase profile sessions across a restart: the signing key is the persisted one", async () => {
+    const dataFile = path.join(tempDir("emulator-data"), "state.json");
+    const flowerbaseDir = makeFixtureApp();
+    fs.writeFileSync(path.join(flowerbaseDir, "flowerbase.env"), "");
+    const first = await startTestEmulator({ appDir: flowerbaseDir, dataFile, platform: "flowerbase" });
+    let session: Awaited<ReturnType<typeof clientLogin>>;
+    try {
+      const reg = await call(first.url, "POST", `${CLIENT}/app/${first.clientAppId}/auth/providers/local-userpass/register`, { body: { email: "fay@example.com", password: "fay-password" } });
+      expect(reg.status).toBe(201);
+      session = await clientLogin(first, "fay@example.com", "fay-password");
+    } finally {
+      await first.close();
+    }
+    const second = await startTestEmulator({ appDir: flowerbaseDir, dataFile, platform: "flowerbase" });
+    try {
+      expect((await call(second.url, "GET", `${CLIENT}/auth/profile`, { token: session.access })).status).toBe(200);
+      expect((await call(second.url, "POST", `${CLIENT}/auth/session`, { token: session.refresh })).status).toBe(201);
+    } finally {
+      await second.close();
+    }
+  });
+
   it("starts empty when the data file does not exist yet, and creates it on the first change", async () => {
     const dataFile = path.join(tempDir("emulator-data"), "nested", "state.json");
     const emulator = await startTestEmulator({ appDir, dataFile });

@@ -52,6 +52,8 @@ const FUNCTIONS: Record<string, FixtureFunction> = {
       await ${NOTES}.insertOne({ label: "directly" });
     };`,
   },
+  /** Blocks its worker for `ms`, within the limit, then returns. */
+  blockFor: { source: "exports = function (ms) { var until = Date.now() + ms; while (Date.now() < until) {} return \"done\"; };" },
   /** Blocks its worker past the limit, then writes. */
   blockThenWrite: {
     source: `exports = async function () {
@@ -122,6 +124,20 @@ describe("the time limit holds for code that never yields", () => {
     // The stuck worker was replaced: calls keep working.
     await sleep(300);
     expect((await callFunction(emulator, token, "echo", ["after"])).body).toBe("after");
+  });
+
+  it("starts an extra worker while every worker is stuck in code, and stops it once they are free again", async () => {
+    expect((await callFunction(emulator, token, "echo", ["started"])).body).toBe("started");
+    const size = emulator.runtime.workerCount;
+    expect(size).toBeGreaterThanOrEqual(2);
+    const blocking = Array.from({ length: size }, () => callFunction(emulator, token, "blockFor", [TIME_LIMIT_MS - 150]));
+    await sleep(300);
+    expect((await callFunction(emulator, token, "echo", ["served"])).body).toBe("served");
+    // On a loaded machine a block may overrun the limit; either way its worker is free (or replaced) after.
+    for (const res of await Promise.all(blocking)) expect(res.body === "done" || res.body.error_code === "ExecutionTimeLimitExceeded").toBe(true);
+    // Replacing a timed-out worker takes a moment; without retiring the extra the count stays above size.
+    for (let waited = 0; emulator.runtime.workerCount !== size && waited < 2000; waited += 50) await sleep(50);
+    expect(emulator.runtime.workerCount).toBe(size);
   });
 
   it("never lets a write attempted after the limit land, from a blocked worker", async () => {

@@ -5,6 +5,8 @@
  * emulator, independently of the bundle's own count, and the two agree); an out-of-order user list
  * page falls back to one-by-one checks; users deleted or added between runs lose nothing.
  */
+import { LIMITS } from "../../emulator/runtime/rules";
+import { decodeResult } from "../../emulator/runtime/values";
 import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
 import { DEFAULT_OPERATION_BUDGET } from "../../lib/config";
 import type { OperationCounter } from "../helpers/operationCount";
@@ -165,5 +167,21 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
     expect(runs).toHaveLength(1);
     expectAllCleaned(h, population.orphans);
     expectUnchanged(h, liveBefore);
+  });
+});
+
+describe("sweepOrphanedUserData's memory (issue 11: the function's peak memory)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startBuiltApp({ valueOverrides: { userDataCleanup: PLAN } });
+    await fixtures.seed(h, anonymousUsers(h), 2000, 200);
+  });
+  afterAll(() => h.emulator.close());
+
+  it("keeps its worker's peak heap, as each execution reports it, under the platform's memory limit", async () => {
+    const execution = await h.emulator.runtime.run("sweepOrphanedUserData", [], SYSTEM_USER, "system");
+    expect((decodeResult(execution.ejson) as SweepResult).orphans).toBe(200);
+    expect(execution.heapPeakBytes).toBeGreaterThan(0);
+    expect(execution.heapPeakBytes).toBeLessThan(LIMITS.memoryBytes);
   });
 });

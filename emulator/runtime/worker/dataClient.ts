@@ -5,7 +5,7 @@
  * the call is made; a cursor collects its modifiers and runs as one call on its first read.
  */
 import { checkDbName, checkNames } from "../../data/names";
-import type { DataCall } from "../protocol";
+import { CURSOR_METHODS, CURSOR_MODIFIERS, PROMISE_METHODS, type DataCall } from "../protocol";
 import { encodeArguments } from "../values";
 
 /** How the client reaches the execution it belongs to. */
@@ -16,12 +16,6 @@ export interface DataChannel {
   send(call: DataCall): Promise<unknown>;
 }
 
-const PROMISE_METHODS = [
-  "findOne", "insertOne", "insertMany", "updateOne", "updateMany", "deleteOne", "deleteMany", "count", "countDocuments",
-  "distinct", "findOneAndUpdate", "findOneAndReplace", "findOneAndDelete", "bulkWrite",
-] as const;
-const CURSOR_METHODS = ["find", "aggregate"] as const;
-const CURSOR_MODIFIERS = ["sort", "skip", "limit"] as const;
 
 export function dataServiceClient(channel: DataChannel) {
   return {

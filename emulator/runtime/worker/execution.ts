@@ -7,9 +7,10 @@
  */
 import * as bson from "bson";
 import { format } from "node:util";
+import { getHeapStatistics } from "node:v8";
 import vm from "node:vm";
 import { messageOf } from "../../../lib/errors";
-import { RUNTIME_ERRORS, RuntimeError, operationLimitMessage, stoppedMessage, timeLimitMessage } from "../errors";
+import { RUNTIME_ERRORS, RuntimeError, operationLimitMessage, thrownNameOf, stoppedMessage, timeLimitMessage } from "../errors";
 import { TextBinary } from "../http";
 import type { DataCall, Outcome } from "../protocol";
 import { LIMITS } from "../rules";
@@ -21,7 +22,7 @@ import { createRealm } from "./realm";
 /** The app as a worker holds it: compiled scripts are kept per app version. */
 export interface WorkerAppState {
   version: number;
-  functions: Map<string, { config: FunctionConfig; source: string }>;
+  functions: Map<string, FunctionEntry>;
   values: Record<string, unknown>;
   appInfo: RuntimeAppInfo;
   platform: Platform;
@@ -30,6 +31,8 @@ export interface WorkerAppState {
   dataSources?: string[];
   scripts: Map<string, vm.Script>;
 }
+
+type FunctionEntry = { config: FunctionConfig; source: string };
 
 /** What an execution needs from its worker. */
 export interface ExecutionHost {
@@ -50,6 +53,8 @@ const INVOKE = new vm.Script(
 export class Execution {
   private ops = 0;
   private ended = false;
+  /** See Outcome.heapPeakBytes: cheap samples, not a profile. */
+  private heapPeakBytes = getHeapStatistics().used_heap_size;
 
   constructor(
     private readonly app: WorkerAppState,
@@ -62,19 +67,16 @@ export class Execution {
 
   /** Runs the called function; the outcome goes to the host exactly once. */
   async start(args: unknown[]): Promise<void> {
-    const entry = this.app.functions.get(this.name);
-    if (!entry) {
-      this.finish({ ok: false, error: { name: RUNTIME_ERRORS.notFound, message: `function not found: '${this.name}'` }, ops: 0 });
-      return;
-    }
+    // FunctionRuntime.run found the name in the very app version this worker holds.
+    const entry = this.app.functions.get(this.name)!;
     let result: unknown;
     try {
-      result = await this.invoke(this.name, args, entry.config.run_as_system || this.user.type === "system");
+      result = await this.invoke(this.name, entry, args, entry.config.run_as_system || this.user.type === "system");
     } catch (error) {
       // Whatever fails once the limit has passed (vm's timeout, a refused call) is the limit.
       const timedOut = this.expired() || (isVmTimeout(error) && !(error instanceof RuntimeError));
-      const name = timedOut ? RUNTIME_ERRORS.timeout : RUNTIME_ERRORS.execution;
-      this.finish({ ok: false, error: { name, message: messageOf(error) }, ops: this.ops });
+      if (timedOut) this.finish({ ok: false, error: { name: RUNTIME_ERRORS.timeout, message: messageOf(error) }, ops: this.ops });
+      else this.finish({ ok: false, error: { name: RUNTIME_ERRORS.execution, message: messageOf(error), thrownName: thrownNameOf(error) }, ops: this.ops });
       return;
     }
     try {
@@ -105,8 +107,16 @@ export class Execution {
     if (this.ended || Date.now() >= this.deadline) throw new Error(stoppedMessage(what));
   }
 
-  data(call: DataCall): Promise<unknown> {
-    return this.host.data(call, this.ops);
+  async data(call: DataCall): Promise<unknown> {
+    try {
+      return await this.host.data(call, this.ops);
+    } finally {
+      this.sampleHeap();
+    }
+  }
+
+  private sampleHeap(): void {
+    this.heapPeakBytes = Math.max(this.heapPeakBytes, getHeapStatistics().used_heap_size);
   }
 
   console(level: "log" | "error", args: unknown[]): void {
@@ -123,21 +133,19 @@ export class Execution {
     this.countOperation("context.functions.execute");
     const entry = this.app.functions.get(name);
     if (!entry) return Promise.reject(new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`));
-    return this.invoke(name, args, callerAsSystem || entry.config.run_as_system).catch((error: unknown) => {
-      throw error instanceof RuntimeError ? error : new RuntimeError(RUNTIME_ERRORS.execution, messageOf(error));
+    return this.invoke(name, entry, args, callerAsSystem || entry.config.run_as_system).catch((error: unknown) => {
+      throw error instanceof RuntimeError ? error : new RuntimeError(RUNTIME_ERRORS.execution, messageOf(error), 0, thrownNameOf(error));
     });
   }
 
-  private async invoke(name: string, args: unknown[], asSystem: boolean): Promise<unknown> {
-    const sandbox = this.load(name, asSystem);
+  private async invoke(name: string, entry: FunctionEntry, args: unknown[], asSystem: boolean): Promise<unknown> {
+    const sandbox = this.load(name, entry, asSystem);
     (sandbox as Record<string, unknown>).__appServicesCallArgs = args;
     return await INVOKE.runInContext(sandbox, { timeout: this.remainingMs() });
   }
 
   /** Evaluates the compiled file in a fresh realm, checking that it assigns a function to `exports`. */
-  private load(name: string, asSystem: boolean): vm.Context {
-    const entry = this.app.functions.get(name);
-    if (!entry) throw new RuntimeError(RUNTIME_ERRORS.notFound, `function not found: '${name}'`);
+  private load(name: string, entry: FunctionEntry, asSystem: boolean): vm.Context {
     let script = this.app.scripts.get(name);
     if (!script) {
       script = new vm.Script(entry.source, { filename: `functions/${name}.js` });
@@ -170,6 +178,8 @@ export class Execution {
   private finish(outcome: Outcome): void {
     if (this.ended) return;
     this.ended = true;
+    this.sampleHeap();
+    outcome = { ...outcome, heapPeakBytes: this.heapPeakBytes };
     if (!outcome.ok && outcome.error.name === RUNTIME_ERRORS.timeout) {
       outcome = { ...outcome, error: { name: RUNTIME_ERRORS.timeout, message: timeLimitMessage(this.name, this.timeoutMs) } };
     }

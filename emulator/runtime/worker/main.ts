@@ -5,6 +5,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import vm from "node:vm";
+import { RUNTIME_ERRORS } from "../errors";
 import { HEARTBEAT_MS, type FromWorker, type RunRequest, type ToWorker, type WorkerApp } from "../protocol";
 import { decodeArguments, decodeResult } from "../values";
 import { Execution, type WorkerAppState } from "./execution";
@@ -52,7 +53,7 @@ function run(request: RunRequest): void {
   const { exec } = request;
   if (!app || app.version !== request.version) {
     const message = `the worker holds app version ${app?.version ?? "none"}, not ${request.version}`;
-    post({ kind: "done", exec, ok: false, error: { name: "FunctionExecutionError", message }, ops: 0 });
+    post({ kind: "done", exec, ok: false, error: { name: RUNTIME_ERRORS.execution, message }, ops: 0 });
     return;
   }
   const execution = new Execution(app, request.name, request.user, request.deadline, request.timeoutMs, {

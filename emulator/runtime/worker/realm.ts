@@ -25,14 +25,9 @@ export interface RealmGlobals {
 }
 
 /** The owner expression of each forbidden member, inside the realm. */
-const OWNER_EXPRESSION: Record<string, string> = {
-  Array: "Array",
-  Number: "Number",
-  Math: "Math",
-  "RegExp.prototype": "RegExp.prototype",
-};
-
 const FLAG_RULE = FORBIDDEN_REGEXP_FLAGS[0];
+/** A regular expression literal, in the realm's source, matching any forbidden flag. */
+const FORBIDDEN_FLAGS_PATTERN = `/[${FORBIDDEN_REGEXP_FLAGS.map((f) => f.flag).join("")}]/`;
 const FLAG_ERROR = `the App Services runtime does not support the RegExp flags ${FORBIDDEN_REGEXP_FLAGS.map((f) => f.flag).join(" and ")} ${citation(FLAG_RULE.source)}`;
 
 /** The realm-side script: a function of the host helpers it needs, so they stay out of the global scope. */
@@ -42,7 +37,7 @@ const HARDENING_SOURCE = `(function (hostSplit) {
   for (var i = 0; i < forbiddenGlobals.length; i++) delete globalThis[forbiddenGlobals[i]];
 
   var numberMembers = ${JSON.stringify(FORBIDDEN_MEMBERS.filter((m) => m.owner === "Number").map((m) => m.member))};
-  ${FORBIDDEN_MEMBERS.filter((m) => m.owner !== "Number").map((m) => `delete ${OWNER_EXPRESSION[m.owner]}.${m.member};`).join("\n  ")}
+  ${FORBIDDEN_MEMBERS.filter((m) => m.owner !== "Number").map((m) => `delete ${m.owner}.${m.member};`).join("\n  ")}
 
   var NativeNumber = Number;
   var RealmNumber = function Number(value) {
@@ -67,7 +62,7 @@ const HARDENING_SOURCE = `(function (hostSplit) {
     return (re.global ? "g" : "") + (re.ignoreCase ? "i" : "") + (re.multiline ? "m" : "") + (re.dotAll ? "s" : "");
   }
   var RealmRegExp = function RegExp(pattern, flags) {
-    if (flags !== undefined && /[uy]/.test(String(flags))) {
+    if (flags !== undefined && ${FORBIDDEN_FLAGS_PATTERN}.test(String(flags))) {
       throw new SyntaxError("Invalid flags supplied to RegExp constructor '" + String(flags) + "': " + ${JSON.stringify(FLAG_ERROR)});
     }
     return new.target ? new NativeRegExp(pattern, flags) : NativeRegExp(pattern, flags);
