@@ -161,9 +161,9 @@ async function selfDeleteLatency(app: BenchApp): Promise<Record<string, unknown>
     const ours = median(times.get("deleteCurrentUser") ?? []) / floor;
     const example = median(times.get(EXTRA_FUNCTIONS.mongodbExample) ?? []) / floor;
     const sequential = median(times.get(EXTRA_FUNCTIONS.sequentialDelete) ?? []) / floor;
-    // Our ordering's floor is 4 sequential round trips (login, cleanup, delete, final pass; the logout overlaps the final pass) = 2.0×;
-    // the target allows the real work on top of it: at most 25% over that floor.
-    row(section, "ours (3-rule cleanup + final pass), median time / 2L", `${x(ours)} (${ms(ours * floor)})`, "≤ 2.5× (its floor, 4 round trips = 2.0×, + 25%)", ours <= 2.5);
+    // The target is the one the benchmark issue set; our ordering's floor (login, cleanup, delete, final pass; the
+    // logout overlaps the final pass) is exactly it, so any real work misses it: the README says why.
+    row(section, "ours (3-rule cleanup + final pass), median time / 2L", `${x(ours)} (${ms(ours * floor)})`, "≤ 2.0× (our ordering's floor: 4 round trips = 2.0×)", ours <= 2.0);
     row(section, "MongoDB docs example (no cleanup, no status checks) / 2L", `${x(example)} (${ms(example * floor)}), leaves ${leftBehind.get(EXTRA_FUNCTIONS.mongodbExample)} documents per user`, "reference (floor 1.0×)");
     row(section, "our steps one after another / 2L", `${x(sequential)} (${ms(sequential * floor)})`, "≥ 4.5× (floor 9 round trips = 4.5×: login, 3 rules, delete, 3 rules, logout)", sequential >= 4.5);
     row(section, "one after another / ours", x(sequential / ours), "");
@@ -419,9 +419,9 @@ async function overheadBench(app: BenchApp): Promise<Record<string, unknown>> {
     } else {
       console.log("  heapUsed after GC             not measured: no way to force a GC in this process");
     }
-    // At 50 in flight a call's client-observed time is mostly waiting behind the others (Little's law), so the
-    // 3 ms per-call target is stated as it is measured here: 50 in flight × 3 ms.
-    row(section, `noop call, p50 (client-observed, ${NOOP_IN_FLIGHT} in flight)`, ms(p50), `< ${NOOP_IN_FLIGHT * 3} ms (3 ms per call × ${NOOP_IN_FLIGHT} in flight, queueing included)`, p50 < NOOP_IN_FLIGHT * 3);
+    // The target is the one the benchmark issue set; at 50 in flight a call's client-observed time is mostly
+    // waiting behind the others in this one process (Little's law), which the README explains.
+    row(section, `noop call, p50 (client-observed, ${NOOP_IN_FLIGHT} in flight)`, ms(p50), "< 3 ms", p50 < 3);
     row(section, `noop call, p99 (client-observed, ${NOOP_IN_FLIGHT} in flight)`, ms(p99));
     row(section, "noop call, 1 in flight, p50: added latency with isolation (client-observed, HTTP)", ms(percentile(unloaded, 50)), "≤ 1.5 ms", percentile(unloaded, 50) <= 1.5);
     row(section, `noop calls sustained, ${NOOP_IN_FLIGHT} in flight (${workers} worker threads)`, `${round(throughput, 0)} calls/s (${ms(amortized)} wall time per call)`, "≥ 800 calls/s (before isolation, single-threaded)", throughput >= 800);
