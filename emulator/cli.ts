@@ -208,7 +208,7 @@ export async function main(argv: string[]): Promise<Emulator> {
     allowOrigins: options.allowOrigins,
     requireEmailConfirmation: options.confirmRegistrations === false,
     platform: options.platform,
-    valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
+    valueFallbacks: { userDataCleanup: demoCleanupPlan() },
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);
     },

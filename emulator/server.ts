@@ -32,6 +32,7 @@ import { TRIGGER_RUN_PREFIX, createTriggerRoute } from "./http/triggerRoute";
 import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
 import { startScheduler, type Scheduler } from "./scheduler";
+import { fallbacksForEmptyValues } from "./valueFallbacks";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
 export const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
@@ -55,6 +56,11 @@ export interface EmulatorOptions {
   secrets?: Record<string, string>;
   /** Merged over the app's values after secrets (and over the emulator's adminApiBaseUrl). */
   valueOverrides?: Record<string, unknown>;
+  /**
+   * Used only while the app's own value is empty (missing, null, "", [] or {}), checked again at
+   * every reload: the CLI's demo cleanup plan gives way to a plan the app adds later.
+   */
+  valueFallbacks?: Record<string, unknown>;
   /** Latency and failures for Admin API operations (by operationId) and the data service. */
   faults?: FaultPlan;
   functionTimeoutMs?: number;
@@ -274,7 +280,14 @@ async function hostApp(
   try {
     return new AppHost({
       appDir: options.appDir,
-      load: { secrets: deps.secrets, valueOverrides: { ...own, ...options.valueOverrides }, platform: options.platform },
+      load: {
+        secrets: deps.secrets,
+        platform: options.platform,
+        // A getter, read at every load (AppHost keeps this object): the fallbacks follow the app's values.
+        get valueOverrides() {
+          return { ...fallbacksForEmptyValues(options.appDir, options.valueFallbacks), ...own, ...options.valueOverrides };
+        },
+      },
       platform: options.platform,
       flowerbaseAuth: flowerbase ? FLOWERBASE_AUTH : undefined,
       appInfo: {
