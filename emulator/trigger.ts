@@ -2,7 +2,8 @@
  * `npm run trigger -- NAME`: runs a scheduled trigger's function now in the running emulator
  * (`npm start`), instead of waiting for its schedule. It logs in to the emulator's Admin API with
  * the emulator's own key pair (.emulator/secrets.json), calls POST /emulator/triggers/NAME/run,
- * logs out, and prints the function's result.
+ * logs out, and prints the function's result. The flowerbase profile has no Admin API, so this
+ * does not work there (it says so).
  * Usage: npm run trigger -- NAME [--url URL] [--secrets FILE]
  */
 import { readFileSync } from "node:fs";
@@ -71,6 +72,13 @@ export async function runTrigger(options: { name: string; url: string; secretsFi
   const keys = readKeyPair(options.secretsFile);
   const json = { "Content-Type": "application/json" };
   const login = await request(`${options.url}/api/admin/v3.0/auth/providers/mongodb-cloud/login`, { method: "POST", headers: json, body: JSON.stringify(keys) });
+  if (login.status === 404) {
+    // The flowerbase profile answers every Admin API path as unknown: Flowerbase has no Admin API.
+    throw new TriggerCliError(
+      `The emulator at ${options.url} has no Admin API (it runs --platform flowerbase, as Flowerbase has none), so npm run trigger cannot sign in to run a trigger there. ` +
+        "Its scheduler runs the triggers on their schedules; to run one now, start the emulator without --platform flowerbase.",
+    );
+  }
   if (login.status !== 200) {
     throw new TriggerCliError(`The emulator at ${options.url} refused the key pair in ${options.secretsFile} (status ${login.status}): pass --secrets with the file npm start was given.`);
   }

@@ -54,3 +54,15 @@ it("the route takes an Admin API access token only", async () => {
   expect((await call(h.emulator.url, "GET", path, { token: admin.access })).status).toBe(405);
   expect((await call(h.emulator.url, "POST", path, { token: admin.access })).status).toBe(200);
 });
+
+it("says plainly that the flowerbase profile has no Admin API to run a trigger through", async () => {
+  const flowerbase = await startBuiltApp({ platform: "flowerbase" });
+  try {
+    await expect(trigger("purgePendingUsers", "--url", flowerbase.emulator.url, "--secrets", secretsFile)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/has no Admin API \(it runs --platform flowerbase.*Its scheduler runs the triggers on their schedules/s),
+    });
+  } finally {
+    await flowerbase.emulator.close();
+  }
+});
