@@ -148,7 +148,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
   const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock) : undefined;
 
-  const saver = saveEveryChange(options.dataFile, state, store, log);
+  const changes = saveEveryChange(options.dataFile, state, store, log);
   const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
   const clientOptions = { clientAppId, baseUrl: () => listening.url, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
   const clientApi = flowerbase
@@ -159,7 +159,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const dispatch = dispatcher(listening.url, { adminApi: flowerbase ? undefined : adminApi, clientApi, triggerRoute }, redact, log);
   const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => listening.url, clientPrefix: CLIENT_API_PREFIX });
   const accountPage = createAccountPage({ clientAppId, baseUrl: () => listening.url });
-  listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, saver, log)));
+  listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, changes, log)));
 
   const triggerUser = flowerbase ? {} : undefined;
   const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, triggerUser) : undefined);
@@ -189,7 +189,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return changes;
     },
     async persist() {
-      if (saver) await saver.save();
+      if (changes) await changes.saver.save();
     },
     nextTriggerRuns() {
       return scheduler ? scheduler.nextRuns() : apps.app.triggers.map((t) => ({ trigger: t.name, at: null }));
@@ -198,7 +198,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       scheduler?.stop();
       await closeServer(listening.server);
       await apps.close();
-      if (saver) await saver.save();
+      if (changes) await changes.saver.save();
     },
   };
 }
@@ -308,16 +308,36 @@ async function hostApp(
   }
 }
 
+/**
+ * The state file's saver and what it has seen: every change (a request, a trigger, a seed) is
+ * saved, and a request's answer can tell whether anything changed while it ran.
+ */
+interface SavedChanges {
+  saver: StateSaver;
+  /** Bumped by every change to the accounts or the documents. */
+  generation(): number;
+  /** Settles true once every change so far is on disk, false when that write failed (already logged). */
+  lastSave(): Promise<boolean>;
+}
+
 /** With a data file, every change reaches the disk, wherever it came from: a request, a trigger, a seed. */
-function saveEveryChange(dataFile: string | undefined, state: EmulatorState, store: DocumentStore, log: (line: string) => void): StateSaver | undefined {
+function saveEveryChange(dataFile: string | undefined, state: EmulatorState, store: DocumentStore, log: (line: string) => void): SavedChanges | undefined {
   if (!dataFile) return undefined;
   const saver = new StateSaver(dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
     log(`state: could not save ${dataFile}: ${messageOf(error)}`);
   });
-  const saveAfterChange = () => void saver.save().catch(() => undefined);
+  let generation = 0;
+  let lastSave = Promise.resolve(true);
+  const saveAfterChange = () => {
+    generation += 1;
+    lastSave = saver.save().then(
+      () => true,
+      () => false,
+    );
+  };
   state.onChange(saveAfterChange);
   store.onChange(saveAfterChange);
-  return saver;
+  return { saver, generation: () => generation, lastSave: () => lastSave };
 }
 
 type Dispatch = (req: IncomingMessage) => Promise<Reply>;
@@ -354,15 +374,16 @@ function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: Routes, 
 
 /**
  * A changing request is on disk before its answer leaves: a 2xx means the change survives a
- * restart, so a change that could not be saved is answered as a server error.
+ * restart, so a change that could not be saved is answered as a server error. A request that
+ * changed nothing (a read, a refused call) neither writes the file nor waits for it.
  */
-function answerAfterSaving(dispatch: Dispatch, saver: StateSaver | undefined, log: (line: string) => void): RequestHandler {
+function answerAfterSaving(dispatch: Dispatch, changes: SavedChanges | undefined, log: (line: string) => void): RequestHandler {
   return function handleRequest(req, res) {
+    const before = changes?.generation();
     dispatch(req)
       .then(async function answer(reply) {
-        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") {
-          const saved = await saver.save().then(() => true, () => false);
-          if (!saved) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
+        if (changes && changes.generation() !== before && reply.kind !== "drop") {
+          if (!(await changes.lastSave())) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
         }
         sendReply(req, res, reply);
       })
