@@ -10,7 +10,7 @@ import type { EmulatorState } from "../accounts/accountState";
 import type { TriggerDefinition } from "../runtime/appDirectory";
 import { SYSTEM_USER } from "../runtime/types";
 import { bearerToken, requireAccess } from "./auth";
-import { escapeForLog } from "./logText";
+import { runAndLogTrigger } from "../scheduler";
 import { HttpError, type Reply } from "./reply";
 import type { FunctionCaller } from "./clientApi";
 
@@ -37,15 +37,11 @@ export function createTriggerRoute(options: TriggerRouteOptions): { handle(req: 
     if (!trigger) {
       throw new HttpError(404, `no scheduled trigger named ${JSON.stringify(name.slice(0, 100))}; the app has: ${triggers.map((t) => t.name).join(", ") || "none"}`, "TriggerNotFound");
     }
-    const started = Date.now();
     try {
-      const execution = await options.runtime().run(trigger.function_name, [], SYSTEM_USER, "system");
+      const execution = await runAndLogTrigger(trigger, options.runtime(), SYSTEM_USER, options.log, "run now (npm run trigger)");
       const result: unknown = execution.ejson === undefined ? null : EJSON.parse(execution.ejson, { relaxed: false });
-      options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) ok ${Date.now() - started}ms ops=${execution.ops}`);
       return { kind: "text", status: 200, text: EJSON.stringify({ trigger: trigger.name, function: trigger.function_name, result }, { relaxed: true }) };
     } catch (error) {
-      const ops = (error as { ops?: number }).ops ?? 0;
-      options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) error: ${escapeForLog(messageOf(error))} ${Date.now() - started}ms ops=${ops}`);
       throw new HttpError(400, messageOf(error), "FunctionExecutionError");
     }
   }

@@ -28,6 +28,7 @@ const app: LoadedApp = {
       },
     ],
     ["fail", { config: config("fail"), source: `exports = async function () { throw new Error("boom"); };` }],
+    ["forge", { config: config("forge"), source: `exports = async function () { throw new Error("boom\\ntrigger forged -> tick ok 1ms ops=0"); };` }],
   ]),
 };
 const runtime = new FunctionRuntime({
@@ -70,6 +71,15 @@ describe("scheduled triggers", () => {
     const count = store.documents("t", "runs").length;
     await new Promise((r) => setTimeout(r, 1300));
     expect(store.documents("t", "runs").length).toBe(count);
+  });
+
+  it("escapes a function's error message, so a newline in it cannot forge a log line", async () => {
+    const lines: string[] = [];
+    const scheduler = startScheduler([{ name: "forging", function_name: "forge", schedule: "* * * * * *", disabled: false }], () => runtime, (line) => lines.push(line));
+    await waitFor(() => lines.length > 0);
+    scheduler.stop();
+    expect(lines[0]).toMatch(/^trigger forging -> forge error: boom\\u000atrigger forged -> tick ok 1ms ops=0 \d+ms ops=0$/);
+    expect(lines.every((l) => !l.includes("\n"))).toBe(true);
   });
 });
 
