@@ -56,13 +56,13 @@ export function parseCliArgs(argv: string[]): CliOptions {
     throw new UsageError(`${messageOf(error)}\n${USAGE}`);
   }
   if (values.help) throw new UsageError(USAGE);
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${String(values.port)}.\n${USAGE}`);
-  const latencyMs = values.latency === undefined ? 0 : Number(values.latency);
-  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${String(values.latency)}.\n${USAGE}`);
-  const timeLimit = values["function-time-limit"] === undefined ? MAX_TIME_LIMIT_SECONDS : Number(values["function-time-limit"]);
+  const port = values.port === undefined ? DEFAULT_PORT : numberIn(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}.\n${USAGE}`);
+  const latencyMs = values.latency === undefined ? 0 : numberIn(values.latency);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${JSON.stringify(values.latency)}.\n${USAGE}`);
+  const timeLimit = values["function-time-limit"] === undefined ? MAX_TIME_LIMIT_SECONDS : numberIn(values["function-time-limit"]);
   if (!(timeLimit > 0 && timeLimit <= MAX_TIME_LIMIT_SECONDS)) {
-    throw new UsageError(`--function-time-limit must be a number of seconds above 0 and at most ${MAX_TIME_LIMIT_SECONDS} (App Services' limit), got ${String(values["function-time-limit"])}.\n${USAGE}`);
+    throw new UsageError(`--function-time-limit must be a number of seconds above 0 and at most ${MAX_TIME_LIMIT_SECONDS} (App Services' limit), got ${JSON.stringify(values["function-time-limit"])}.\n${USAGE}`);
   }
   const platform = (values.platform as string | undefined) ?? "appservices";
   if (platform !== "appservices" && platform !== "flowerbase") throw new UsageError(`--platform must be appservices or flowerbase, got ${JSON.stringify(platform)}.\n${USAGE}`);
@@ -91,6 +91,11 @@ export function parseCliArgs(argv: string[]): CliOptions {
     functionTimeLimitMs: timeLimit * 1000,
     platform,
   };
+}
+
+/** An option's number; NaN for an empty or blank value, which Number() would read as 0 (`--port=`). */
+function numberIn(value: string | boolean | string[]): number {
+  return typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
 }
 
 /** Where the user ran npm: npm runs scripts in the project root but says where it was started in INIT_CWD. */
