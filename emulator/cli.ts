@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT, buildApp } from "../build/build";
+import { parseSecretsMap } from "../build/secretsFile";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
 import { LIMITS } from "./runtime/rules";
 import type { Platform } from "./runtime/types";
@@ -112,15 +113,10 @@ export async function loadOrCreateSecrets(file: string): Promise<Record<string, 
   await removeLeftoverTemps(file);
   let secrets: Record<string, string> = {};
   if (existsSync(file)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, "utf8"));
-    } catch {
-      throw new Error(`${file} is not valid JSON: fix it or delete it to generate a new Admin API key pair.`);
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
-      throw new Error(`${file} must be a JSON object of { "secretName": "value" }: fix it or delete it.`);
-    }
+    const parsed = parseSecretsMap(readFileSync(file, "utf8"), file, false, function secretsFileError(message) {
+      return new Error(`${message} Fix it or delete it to generate a new Admin API key pair.`);
+    });
+    if (!Object.values(parsed).every((v) => typeof v === "string")) throw new Error(`${file} must be a JSON object of { "secretName": "value" } strings: fix it or delete it.`);
     secrets = parsed as Record<string, string>;
   }
   if (!secrets[ADMIN_PUBLIC_KEY_SECRET] || !secrets[ADMIN_PRIVATE_KEY_SECRET]) {

@@ -13,6 +13,7 @@ import { messageOf } from "../lib/errors";
 import { DEFAULT_PORT, invocationDir } from "./cli";
 import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET } from "./server";
 import { PROJECT_ROOT } from "../build/build";
+import { parseSecretsMap } from "../build/secretsFile";
 
 const USAGE = `Usage: npm run trigger -- NAME [--url URL] [--secrets FILE]
 Runs the scheduled trigger NAME (or the trigger that runs the function NAME, e.g. purgePendingUsers) now,
@@ -39,12 +40,15 @@ export function parseTriggerArgs(argv: string[]): { name: string; url: string; s
 }
 
 function readKeyPair(file: string): { username: string; apiKey: string } {
-  let secrets: Record<string, unknown>;
+  let text: string;
   try {
-    secrets = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    text = readFileSync(file, "utf8");
   } catch {
     throw new TriggerCliError(`Cannot read the emulator's key pair from ${file}: start the emulator with npm start first (it writes that file), or pass --secrets FILE as given to npm start.`);
   }
+  const secrets = parseSecretsMap(text, file, false, function triggerCliError(message) {
+    return new TriggerCliError(`${message} npm start writes that file: delete it and restart npm start, or pass --secrets FILE as given to npm start.`);
+  });
   const username = secrets[ADMIN_PUBLIC_KEY_SECRET];
   const apiKey = secrets[ADMIN_PRIVATE_KEY_SECRET];
   if (typeof username !== "string" || typeof apiKey !== "string") throw new TriggerCliError(`${file} holds no Admin API key pair: restart npm start, which writes one.`);
