@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildApp, PROJECT_ROOT, type BuildResult } from "./build";
+import { invocationDir } from "../emulator/invocationDir";
 import { mergeInto } from "./merge";
 import { messageOf } from "../lib/errors";
 
@@ -39,7 +40,7 @@ function parseBuildArgs(argv: string[]): { out?: string; into?: string; force: b
     if (values[name] !== undefined && (values[name] === "" || values[name]!.startsWith("--"))) throw new Error(`--${name} needs a directory, e.g. --${name} ../my-app\n${USAGE}`);
   }
   // npm runs scripts in the project root; INIT_CWD is where the user ran npm.
-  const from = (dir: string | undefined) => (dir === undefined ? undefined : resolve(process.env.INIT_CWD || process.cwd(), dir));
+  const from = (dir: string | undefined) => (dir === undefined ? undefined : resolve(invocationDir(), dir));
   return { out: from(values.out), into: from(values.into), force: values.force ?? false };
 }
 

@@ -7,9 +7,10 @@ import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { invocationDir } from "./invocationDir";
 import { PROJECT_ROOT, buildApp } from "../build/build";
-import { parseSecretsMap } from "../build/secretsFile";
-import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
+import { ADMIN_KEY_SECRETS, parseSecretsMap } from "../build/secretsFile";
+import { DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
 import { LIMITS } from "./runtime/rules";
 import type { Platform } from "./runtime/types";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
@@ -17,7 +18,8 @@ import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
 import { OriginError, parseAllowedOrigin } from "./http/cors";
 
 export const DEFAULT_PORT = 8787;
-const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
+/** The emulator's own secrets: its Admin API key pair, kept across starts. */
+export const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
 
 export interface CliOptions {
   port: number;
@@ -99,10 +101,7 @@ function numberIn(value: string | boolean | string[]): number {
   return typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
 }
 
-/** Where the user ran npm: npm runs scripts in the project root but says where it was started in INIT_CWD. */
-export function invocationDir(): string {
-  return process.env.INIT_CWD || process.cwd();
-}
+export { invocationDir } from "./invocationDir";
 
 /**
  * The emulator's secrets (shaped like secrets.example.json), kept in .emulator/secrets.json so the
@@ -119,9 +118,9 @@ export async function loadOrCreateSecrets(file: string): Promise<Record<string, 
     if (!Object.values(parsed).every((v) => typeof v === "string")) throw new Error(`${file} must be a JSON object of { "secretName": "value" } strings: fix it or delete it.`);
     secrets = parsed as Record<string, string>;
   }
-  if (!secrets[ADMIN_PUBLIC_KEY_SECRET] || !secrets[ADMIN_PRIVATE_KEY_SECRET]) {
+  if (!secrets[ADMIN_KEY_SECRETS.publicKey] || !secrets[ADMIN_KEY_SECRETS.privateKey]) {
     const pair = generateAdminKeyPair();
-    secrets = { ...secrets, [ADMIN_PUBLIC_KEY_SECRET]: pair.publicKey, [ADMIN_PRIVATE_KEY_SECRET]: pair.privateKey };
+    secrets = { ...secrets, [ADMIN_KEY_SECRETS.publicKey]: pair.publicKey, [ADMIN_KEY_SECRETS.privateKey]: pair.privateKey };
     await writeFileAtomic(file, `${JSON.stringify(secrets, null, 2)}\n`);
   }
   return secrets;

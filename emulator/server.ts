@@ -33,14 +33,12 @@ import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
 import { startScheduler, type Scheduler } from "./scheduler";
 import { fallbacksForEmptyValues } from "./valueFallbacks";
+import { ADMIN_KEY_SECRETS } from "../build/secretsFile";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
 export const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
 export const EMULATOR_APP_ID = "65f0c0de00000000000000b2";
 export const DEFAULT_CLIENT_APP_ID = "delete-user-demo-abcde";
-/** The secrets (secrets.example.json) that hold the Admin API key pair. */
-export const ADMIN_PUBLIC_KEY_SECRET = "adminApiPublicKeySecret";
-export const ADMIN_PRIVATE_KEY_SECRET = "adminApiPrivateKeySecret";
 
 export interface EmulatorOptions {
   /** A built app directory (dist/app). */
@@ -220,11 +218,11 @@ async function restoreState(dataFile: string | undefined, clock: Clock | undefin
 function emulatorSecrets(given: Record<string, string> | undefined, state: EmulatorState) {
   const generated = generateAdminKeyPair();
   const secrets: Record<string, string> = {
-    [ADMIN_PUBLIC_KEY_SECRET]: generated.publicKey,
-    [ADMIN_PRIVATE_KEY_SECRET]: generated.privateKey,
+    [ADMIN_KEY_SECRETS.publicKey]: generated.publicKey,
+    [ADMIN_KEY_SECRETS.privateKey]: generated.privateKey,
     ...given,
   };
-  const adminKeys = { publicKey: secrets[ADMIN_PUBLIC_KEY_SECRET], privateKey: secrets[ADMIN_PRIVATE_KEY_SECRET] };
+  const adminKeys = { publicKey: secrets[ADMIN_KEY_SECRETS.publicKey], privateKey: secrets[ADMIN_KEY_SECRETS.privateKey] };
   state.setAdminKeys(adminKeys.publicKey, adminKeys.privateKey);
   return { secrets, adminKeys };
 }
