@@ -7,6 +7,7 @@
 import type { IncomingMessage } from "node:http";
 import type { FaultPlan } from "../faults";
 import type { EmulatorState } from "../accounts/accountState";
+import { nowSeconds } from "../accounts/clock";
 import { AdminSecretStore, adminSecretsRoutes } from "./adminSecrets";
 import { DOMAIN_ID, identitiesJson, type PendingRecord, type UserRecord } from "../accounts/records";
 import { accountHttpError } from "./accountErrors";
@@ -136,7 +137,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
   }
 
   async function adminGetApplication(): Promise<Reply> {
-    const now = Math.floor(state.clock.now() / 1000);
+    const now = nowSeconds(state.clock);
     return json(200, {
       _id: options.appId,
       client_app_id: options.clientAppId,
