@@ -11,7 +11,7 @@ import { nowSeconds } from "../accounts/clock";
 import { AdminSecretStore, adminSecretsRoutes } from "./adminSecrets";
 import { DOMAIN_ID, identitiesJson, type PendingRecord, type UserRecord } from "../accounts/records";
 import { accountHttpError } from "./accountErrors";
-import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { authenticateRequest, bearerToken, requireRefresh } from "./auth";
 import { readJsonObject } from "./body";
 import { HttpError, empty, json, type Reply } from "./reply";
 import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
@@ -104,7 +104,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     if (fault === "drop") return { kind: "drop" };
     if (fault === "status500") throw new HttpError(500, `internal server error (injected fault on ${operationId})`, "InternalServerError");
     if (appScoped) {
-      requireAccess(await state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+      await authenticateRequest(state, req, "admin-access");
       if (match.params.groupId !== options.groupId || match.params.appId !== options.appId) {
         throw new HttpError(404, `app not found: no app ${match.params.appId} in group ${match.params.groupId}`, "AppNotFound");
       }

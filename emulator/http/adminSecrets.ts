@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { SECRET_NAME, SECRET_VALUE_MAX } from "../../build/secretsFile";
 import { sameSecret } from "../accounts/passwords";
 import type { EmulatorState } from "../accounts/accountState";
-import { bearerToken, requireAccess } from "./auth";
+import { authenticateRequest } from "./auth";
 import { readJsonObject } from "./body";
 import { HttpError, empty, json, type Reply } from "./reply";
 import type { RouteParams } from "./router";
@@ -107,7 +107,7 @@ export function adminSecretsRoutes(deps: AdminSecretsDeps): AdminRoute[] {
   ];
 
   async function listApplications({ req, params, query }: RouteContext): Promise<Reply> {
-    requireAccess(await deps.state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+    await authenticateRequest(deps.state, req, "admin-access");
     if (params.groupId !== deps.groupId) throw new HttpError(404, `group not found: no project ${params.groupId}`, "GroupNotFound");
     const products = (query.get("product") ?? "standard").split(",");
     const unknown = products.filter((p) => !PRODUCTS.includes(p));

@@ -9,7 +9,7 @@ import { messageOf } from "../../lib/errors";
 import type { EmulatorState } from "../accounts/accountState";
 import type { TriggerDefinition } from "../runtime/appDirectory";
 import { SYSTEM_USER } from "../runtime/types";
-import { bearerToken, requireAccess } from "./auth";
+import { authenticateRequest } from "./auth";
 import { runAndLogTrigger } from "../scheduler";
 import { HttpError, type Reply } from "./reply";
 import type { FunctionCaller } from "./clientApi";
@@ -29,7 +29,7 @@ export function createTriggerRoute(options: TriggerRouteOptions): { handle(req: 
     const match = RUN_PATH.exec(path);
     if (!match) throw new HttpError(404, `no route for ${req.method ?? ""} ${path.slice(0, 200)}; run a trigger with POST /emulator/triggers/<name>/run`, "NotFound");
     if (req.method !== "POST") throw new HttpError(405, `method ${req.method ?? ""} not allowed here; allowed: POST`, "MethodNotAllowed");
-    requireAccess(await options.state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+    await authenticateRequest(options.state, req, "admin-access");
     const name = safeDecode(match[1]);
     const triggers = options.triggers();
     // By trigger name, or by the function it runs (`npm run trigger -- purgePendingUsers`).
