@@ -12,10 +12,12 @@ import { SYSTEM_USER } from "../runtime/types";
 import { authenticateRequest } from "./auth";
 import { runAndLogTrigger } from "../scheduler";
 import { HttpError, type Reply } from "./reply";
+import { Router, methodNotAllowedError, notFoundError } from "./router";
 import type { FunctionCaller } from "./clientApi";
 
 export const TRIGGER_RUN_PREFIX = "/emulator/triggers/";
-const RUN_PATH = /^\/emulator\/triggers\/([^/]+)\/run\/?$/;
+/** One route; the Router gives it the same 404 and 405 answers as both APIs. */
+const routes = new Router<"run">().add("POST", `${TRIGGER_RUN_PREFIX}:name/run`, "run");
 
 export interface TriggerRouteOptions {
   state: EmulatorState;
@@ -26,11 +28,12 @@ export interface TriggerRouteOptions {
 
 export function createTriggerRoute(options: TriggerRouteOptions): { handle(req: IncomingMessage, path: string): Promise<Reply> } {
   async function handle(req: IncomingMessage, path: string): Promise<Reply> {
-    const match = RUN_PATH.exec(path);
-    if (!match) throw new HttpError(404, `no route for ${req.method ?? ""} ${path.slice(0, 200)}; run a trigger with POST /emulator/triggers/<name>/run`, "NotFound");
-    if (req.method !== "POST") throw new HttpError(405, `method ${req.method ?? ""} not allowed here; allowed: POST`, "MethodNotAllowed");
+    const method = req.method ?? "";
+    const match = routes.match(method, path);
+    if (match.kind === "notFound") throw notFoundError(method, path);
+    if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
     await authenticateRequest(options.state, req, "admin-access");
-    const name = safeDecode(match[1]);
+    const name = match.params.name;
     const triggers = options.triggers();
     // By trigger name, or by the function it runs (`npm run trigger -- purgePendingUsers`).
     const trigger = triggers.find((t) => t.name === name) ?? triggers.find((t) => t.function_name === name);
@@ -46,12 +49,4 @@ export function createTriggerRoute(options: TriggerRouteOptions): { handle(req: 
     }
   }
   return { handle };
-}
-
-function safeDecode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
 }
