@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import { invocationDir } from "./invocationDir";
 import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_KEY_SECRETS, parseSecretsMap } from "../build/secretsFile";
-import { DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
+import { DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator, type EmulatorOptions } from "./server";
+import { FaultPlan } from "./faults";
 import { LIMITS } from "./runtime/rules";
 import type { Platform } from "./runtime/types";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
@@ -40,7 +41,8 @@ export interface CliOptions {
   platform: Platform;
 }
 
-class UsageError extends Error {
+/** A bad command line (or --help): the message holds the usage; exit code 2. */
+export class UsageError extends Error {
   override name = "UsageError";
 }
 
@@ -196,28 +198,41 @@ export async function main(argv: string[]): Promise<Emulator> {
   printLine(`Built ${build.functions.length} functions into ${build.outDir}`);
   const secrets = await loadOrCreateSecrets(options.secretsFile);
   const cleanupFromDemo = !appHasCleanupPlan(build.outDir);
-  const emulator = await startEmulator({
-    appDir: build.outDir,
+  const emulator = await startEmulator(emulatorOptions(options, build.outDir, secrets));
+  const seed = await seedDemo(emulator);
+  await emulator.persist();
+  printLine(banner(emulator, seed, options, cleanupFromDemo));
+  stopOnSignals(emulator);
+  return emulator;
+}
+
+/** The command line as startEmulator's options: the CLI runs triggers and logs each call with a timestamp. */
+function emulatorOptions(options: CliOptions, appDir: string, secrets: Record<string, string>): EmulatorOptions {
+  const faults = new FaultPlan();
+  faults.latencyMs = options.latencyMs;
+  return {
+    appDir,
     host: options.host,
     port: options.port,
     clientAppId: options.appId,
     dataFile: options.dataFile,
     secrets,
+    faults,
     runTriggers: true,
     functionTimeoutMs: options.functionTimeLimitMs,
     allowOrigins: options.allowOrigins,
     requireEmailConfirmation: options.confirmRegistrations === false,
     platform: options.platform,
+    // Used only while the app's own plan is empty, so deleting an account visibly removes demo data.
     valueFallbacks: { userDataCleanup: demoCleanupPlan() },
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);
     },
-  });
-  emulator.faults.latencyMs = options.latencyMs;
-  const seed = await seedDemo(emulator);
-  await emulator.persist();
-  printLine(banner(emulator, seed, options, cleanupFromDemo));
+  };
+}
 
+/** Ctrl-C, SIGTERM or a vanished parent close the emulator (its state saved) and exit. */
+function stopOnSignals(emulator: Emulator): void {
   let stopping = false;
   const stop = function stopOnSignal(signal: NodeJS.Signals | "parent process gone") {
     if (stopping) return;
@@ -236,7 +251,20 @@ export async function main(argv: string[]): Promise<Emulator> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   stopWhenOrphaned(() => stop("parent process gone"));
-  return emulator;
+}
+
+/**
+ * How npm start and npm run dev end when start-up fails: --help prints the usage and exits 0, a
+ * bad command line prints it and exits 2, anything else prints the error and exits 1.
+ * `describeUsage` rewords the usage for the script that started (npm run dev).
+ */
+export function reportStartFailure(error: unknown, describeUsage: (usage: string) => string = (usage) => usage): never {
+  if (error instanceof UsageError && process.argv.includes("--help")) {
+    console.log(describeUsage(messageOf(error)));
+    process.exit(0);
+  }
+  console.error(error instanceof UsageError ? describeUsage(messageOf(error)) : messageOf(error));
+  process.exit(error instanceof UsageError ? 2 : 1);
 }
 
 /**
@@ -252,12 +280,5 @@ function stopWhenOrphaned(stop: () => void): void {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch(function reportStartFailure(error: unknown) {
-    if (error instanceof UsageError && process.argv.includes("--help")) {
-      console.log(messageOf(error));
-      process.exit(0);
-    }
-    console.error(messageOf(error));
-    process.exit(error instanceof UsageError ? 2 : 1);
-  });
+  main(process.argv.slice(2)).catch((error: unknown) => reportStartFailure(error));
 }
