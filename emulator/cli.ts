@@ -12,6 +12,7 @@ import { PROJECT_ROOT, buildApp } from "../build/build";
 import { ADMIN_KEY_SECRETS, parseSecretsMap } from "../build/secretsFile";
 import { DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator, type EmulatorOptions } from "./server";
 import { FaultPlan } from "./faults";
+import { printLine } from "./http/logText";
 import { LIMITS } from "./runtime/rules";
 import type { Platform } from "./runtime/types";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
@@ -185,10 +186,6 @@ function platformLines(emulator: Emulator, options: CliOptions): string[] {
     `  client app id:  ${emulator.clientAppId}`,
     `  Admin API:      ${emulator.adminApiBaseUrl} (group ${emulator.appInfo.projectId}, app ${emulator.appInfo.id}; key pair in ${options.secretsFile.startsWith(PROJECT_ROOT) ? relative(PROJECT_ROOT, options.secretsFile) : options.secretsFile})`,
   ];
-}
-
-function printLine(line: string): void {
-  console.log(line);
 }
 
 export async function main(argv: string[]): Promise<Emulator> {

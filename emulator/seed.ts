@@ -9,7 +9,7 @@ import { appValueIsEmpty } from "./valueFallbacks";
 export const DEMO_DATABASE = "demo";
 
 /** Fixed demo passwords: the CLI prints them, and they keep working after a restart with --data. */
-export const DEMO_USERS: ReadonlyArray<{ email: string; password: string; name: string }> = [
+const DEMO_USERS: ReadonlyArray<{ email: string; password: string; name: string }> = [
   { email: "alice@example.com", password: "alice-demo-password", name: "Alice" },
   { email: "bob@example.com", password: "bob-demo-password", name: "Bob" },
 ];

@@ -32,12 +32,13 @@ import { TRIGGER_RUN_PREFIX, createTriggerRoute } from "./http/triggerRoute";
 import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
 import { notFoundError } from "./http/router";
 import { startScheduler, type Scheduler } from "./scheduler";
+import { printLine } from "./http/logText";
 import { fallbacksForEmptyValues } from "./valueFallbacks";
 import { ADMIN_KEY_SECRETS } from "../build/secretsFile";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
-export const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
-export const EMULATOR_APP_ID = "65f0c0de00000000000000b2";
+const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
+const EMULATOR_APP_ID = "65f0c0de00000000000000b2";
 export const DEFAULT_CLIENT_APP_ID = "delete-user-demo-abcde";
 
 export interface EmulatorOptions {
@@ -203,10 +204,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
 /** The flowerbase profile's auth collection: Flowerbase's defaults (constants.ts:17, 22). */
 export const FLOWERBASE_AUTH = { database: FLOWERBASE_DEFAULTS.database, collection: FLOWERBASE_DEFAULTS.authCollection };
-
-function printLine(line: string): void {
-  console.log(line);
-}
 
 async function restoreState(dataFile: string | undefined, clock: Clock | undefined): Promise<{ store: DocumentStore; state: EmulatorState }> {
   const persisted = dataFile ? await loadStateFile(dataFile) : undefined;

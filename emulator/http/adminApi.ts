@@ -18,7 +18,7 @@ import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "
 
 export const ADMIN_API_PREFIX = "/api/admin/v3.0";
 /** The Admin API answers at most 50 users or pending users a page. */
-export const ADMIN_PAGE_SIZE = 50;
+const ADMIN_PAGE_SIZE = 50;
 
 export interface AdminApiOptions {
   state: EmulatorState;

@@ -13,3 +13,8 @@ export function escapeForLog(text: string): string {
     return c === "\\" ? "\\\\" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
   });
 }
+
+/** Where the emulator's lines go when no log is given: the process's standard output. */
+export function printLine(line: string): void {
+  console.log(line);
+}
