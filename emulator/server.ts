@@ -4,35 +4,30 @@
  * The functions' Admin API values point back at this server without editing values/: the
  * emulator's secrets hold its own API key pair and `adminApiBaseUrl` is overridden.
  */
-import { personalDataRedactor } from "../lib/adminRequest";
-import { messageOf } from "../lib/errors";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { randomBytes, randomUUID } from "node:crypto";
 import { FaultPlan } from "./faults";
 import { AppHost, type AppChanges } from "./runtime/appHost";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
 import { createMongoDbService } from "./data/service";
-import { DocumentStore } from "./data/store";
+import type { DocumentStore } from "./data/store";
 import type { Platform, RuntimeAppInfo } from "./runtime/types";
 import { FlowerbaseAccounts } from "./flowerbase/accounts";
 import { createFlowerbaseClientApi } from "./flowerbase/clientApi";
-import { FLOWERBASE_DEFAULTS } from "./flowerbase/documents";
+import { FLOWERBASE_AUTH } from "./flowerbase/documents";
 import { EmulatorState } from "./accounts/accountState";
+import { generateAdminKeyPair } from "./accounts/adminKeys";
 import type { Clock } from "./accounts/clock";
-import { redactTokens } from "./accounts/tokens";
-import { StateFileError, loadStateFile, type StateFileContents } from "./data/stateFile";
-import { StateSaver } from "./data/stateSaver";
+import { loadStateFile, restoreStore } from "./data/stateFile";
+import { answerAfterSaving, saveEveryChange } from "./data/stateSaver";
 import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
 import type { AdminSecretStore } from "./http/adminSecrets";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
 import { createAccountPage } from "./http/accountPage";
 import { createCorsPolicy } from "./http/cors";
-import { TRIGGER_RUN_PREFIX, createTriggerRoute } from "./http/triggerRoute";
-import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
-import { notFoundError } from "./http/router";
+import { browserFacing, dispatcher } from "./http/dispatch";
+import { closeServer, listenForRequests, type Listening } from "./http/listen";
+import { createTriggerRoute } from "./http/triggerRoute";
+import { printLine, redactor } from "./http/logText";
 import { startScheduler, type Scheduler } from "./scheduler";
-import { printLine } from "./http/logText";
 import { fallbacksForEmptyValues } from "./valueFallbacks";
 import { ADMIN_KEY_SECRETS } from "../build/secretsFile";
 
@@ -114,17 +109,8 @@ export interface Emulator {
 }
 
 export type { AppChanges } from "./runtime/appHost";
+export { PortInUseError } from "./http/listen";
 
-export class PortInUseError extends Error {
-  override name = "PortInUseError";
-}
-
-/** A fresh Admin API key pair shaped like Atlas's: 8 lowercase letters, and a UUID. */
-export function generateAdminKeyPair(): { publicKey: string; privateKey: string } {
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  const publicKey = Array.from(randomBytes(8), (b) => letters[b % letters.length]).join("");
-  return { publicKey, privateKey: randomUUID() };
-}
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const host = options.host ?? "127.0.0.1";
@@ -202,9 +188,6 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   };
 }
 
-/** The flowerbase profile's auth collection: Flowerbase's defaults (constants.ts:17, 22). */
-export const FLOWERBASE_AUTH = { database: FLOWERBASE_DEFAULTS.database, collection: FLOWERBASE_DEFAULTS.authCollection };
-
 async function restoreState(dataFile: string | undefined, clock: Clock | undefined): Promise<{ store: DocumentStore; state: EmulatorState }> {
   const persisted = dataFile ? await loadStateFile(dataFile) : undefined;
   const store = restoreStore(dataFile, persisted);
@@ -224,46 +207,6 @@ function emulatorSecrets(given: Record<string, string> | undefined, state: Emula
   return { secrets, adminKeys };
 }
 
-/**
- * Keeps the key pair, tokens and email addresses out of anything the emulator sends or logs: a
- * logged request path can hold one (the Admin API's …/by_email/<email>), so can a function's error.
- */
-function redactor(secrets: Record<string, string>): (text: string) => string {
-  return function redact(text: string): string {
-    let out = redactTokens(text);
-    for (const secret of Object.values(secrets)) if (secret.length >= 6) out = out.split(secret).join("[redacted]");
-    return personalDataRedactor(out)(out);
-  };
-}
-
-type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
-interface Listening {
-  server: Server;
-  port: number;
-  url: string;
-  /** Starts answering requests with `handler` (until then: 503, starting). */
-  serve(handler: RequestHandler): void;
-}
-
-async function listenForRequests(host: string, port: number): Promise<Listening> {
-  let handler: RequestHandler | undefined;
-  const server = createServer(function onRequest(req, res) {
-    if (handler) handler(req, res);
-    else sendReply(req, res, errorReply(new HttpError(503, "emulator is starting", "ServiceUnavailable")));
-  });
-  const bound = await listen(server, host, port);
-  return {
-    server,
-    port: bound,
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`,
-    serve(next) {
-      handler = next;
-    },
-  };
-}
-
-/** Loads the app and its runtime; a failure closes the server that was already listening. */
 async function hostApp(
   options: EmulatorOptions,
   listening: Listening,
@@ -303,148 +246,3 @@ async function hostApp(
   }
 }
 
-/**
- * The state file's saver and what it has seen: every change (a request, a trigger, a seed) is
- * saved, and a request's answer can tell whether anything changed while it ran.
- */
-interface SavedChanges {
-  saver: StateSaver;
-  /** Bumped by every change to the accounts or the documents. */
-  generation(): number;
-  /** Settles true once every change so far is on disk, false when that write failed (already logged). */
-  lastSave(): Promise<boolean>;
-}
-
-/** With a data file, every change reaches the disk, wherever it came from: a request, a trigger, a seed. */
-function saveEveryChange(dataFile: string | undefined, state: EmulatorState, store: DocumentStore, log: (line: string) => void): SavedChanges | undefined {
-  if (!dataFile) return undefined;
-  const saver = new StateSaver(dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
-    log(`state: could not save ${dataFile}: ${messageOf(error)}`);
-  });
-  let generation = 0;
-  let lastSave = Promise.resolve(true);
-  const saveAfterChange = () => {
-    generation += 1;
-    lastSave = saver.save().then(
-      () => true,
-      () => false,
-    );
-  };
-  state.onChange(saveAfterChange);
-  store.onChange(saveAfterChange);
-  return { saver, generation: () => generation, lastSave: () => lastSave };
-}
-
-type Dispatch = (req: IncomingMessage) => Promise<Reply>;
-type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
-
-interface Routes {
-  adminApi?: ApiHandler;
-  clientApi: ApiHandler;
-  triggerRoute?: { handle(req: IncomingMessage, path: string): Promise<Reply> };
-}
-
-/** Routes a request to the Admin API, the client API or the emulator's trigger route; errors become App Services' error replies, redacted. */
-function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: Routes, redact: (text: string) => string, log: (line: string) => void): Dispatch {
-  return async function dispatch(req: IncomingMessage): Promise<Reply> {
-    const method = req.method ?? "GET";
-    try {
-      const parsed = new URL(req.url ?? "/", url);
-      const path = parsed.pathname;
-      if (adminApi && (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`))) {
-        return await adminApi.handle(req, path.slice(ADMIN_API_PREFIX.length), parsed.searchParams);
-      }
-      if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
-        return await clientApi.handle(req, path.slice(CLIENT_API_PREFIX.length), parsed.searchParams);
-      }
-      if (triggerRoute && path.startsWith(TRIGGER_RUN_PREFIX)) return await triggerRoute.handle(req, path);
-      throw notFoundError(method, path);
-    } catch (error) {
-      if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));
-      log(`emulator: internal error on ${method} ${req.url ?? ""}: ${messageOf(error)}`);
-      return errorReply(new HttpError(500, "internal server error", "InternalServerError"));
-    }
-  };
-}
-
-/**
- * A changing request is on disk before its answer leaves: a 2xx means the change survives a
- * restart, so a change that could not be saved is answered as a server error. A request that
- * changed nothing (a read, a refused call) neither writes the file nor waits for it.
- */
-function answerAfterSaving(dispatch: Dispatch, changes: SavedChanges | undefined, log: (line: string) => void): RequestHandler {
-  return function handleRequest(req, res) {
-    const before = changes?.generation();
-    dispatch(req)
-      .then(async function answer(reply) {
-        if (changes && changes.generation() !== before && reply.kind !== "drop") {
-          if (!(await changes.lastSave())) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
-        }
-        sendReply(req, res, reply);
-      })
-      .catch(function reportAnswerFailure(error: unknown) {
-        log(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`);
-        res.destroy();
-      });
-  };
-}
-
-/** CORS for browsers (answered before anything else) and the account page at the root URL. */
-function browserFacing(
-  cors: ReturnType<typeof createCorsPolicy>,
-  accountPage: ReturnType<typeof createAccountPage>,
-  next: RequestHandler,
-): RequestHandler {
-  return function handleBrowserRequest(req, res) {
-    const path = pathOf(req.url);
-    const early = cors.check(req, res, path);
-    if (early) return sendReply(req, res, early);
-    if (accountPage.serve(req, res, path)) return;
-    next(req, res);
-  };
-}
-
-/** The request's path, or "" when its URL cannot be parsed (dispatch then answers the error). */
-function pathOf(requestUrl: string | undefined): string {
-  try {
-    return new URL(requestUrl ?? "/", "http://emulator").pathname;
-  } catch {
-    return "";
-  }
-}
-
-function restoreStore(file: string | undefined, persisted: StateFileContents | undefined): DocumentStore {
-  if (!persisted) return new DocumentStore();
-  try {
-    return DocumentStore.fromEJSON(persisted.documents);
-  } catch (error) {
-    throw new StateFileError(file ?? "", `its documents are invalid (${messageOf(error)})`);
-  }
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off("listening", onListening);
-      if (error.code === "EADDRINUSE") reject(new PortInUseError(`Port ${port} on ${host} is already in use: stop the program using it or choose another port (--port).`));
-      else if (error.code === "EADDRNOTAVAIL") reject(new Error(`Cannot listen on ${host}:${port}: that address is not available on this machine (--host).`));
-      else reject(error);
-    };
-    const onListening = () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen(port, host);
-  });
-}
-
-/** Stops accepting, ends idle and open connections, and resolves when the server is closed. */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
