@@ -111,7 +111,6 @@ export interface Emulator {
 export type { AppChanges } from "./runtime/appHost";
 export { PortInUseError } from "./http/listen";
 
-
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const host = options.host ?? "127.0.0.1";
   const clientAppId = options.clientAppId ?? DEFAULT_CLIENT_APP_ID;
@@ -207,6 +206,7 @@ function emulatorSecrets(given: Record<string, string> | undefined, state: Emula
   return { secrets, adminKeys };
 }
 
+/** Loads the app and its runtime; a failure closes the server that was already listening. */
 async function hostApp(
   options: EmulatorOptions,
   listening: Listening,

@@ -34,8 +34,6 @@ export async function listenForRequests(host: string, port: number): Promise<Lis
   };
 }
 
-/** Loads the app and its runtime; a failure closes the server that was already listening. */
-
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
