@@ -9,7 +9,7 @@ import { AppHost, type AppChanges } from "./runtime/appHost";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
 import { createMongoDbService } from "./data/service";
 import type { DocumentStore } from "./data/store";
-import type { Platform, RuntimeAppInfo } from "./runtime/types";
+import type { ContextUser, Platform, RuntimeAppInfo } from "./runtime/types";
 import { FlowerbaseAccounts } from "./flowerbase/accounts";
 import { createFlowerbaseClientApi } from "./flowerbase/clientApi";
 import { FLOWERBASE_AUTH } from "./flowerbase/documents";
@@ -23,7 +23,7 @@ import type { AdminSecretStore } from "./http/adminSecrets";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
 import { createAccountPage } from "./http/accountPage";
 import { createCorsPolicy } from "./http/cors";
-import { browserFacing, dispatcher } from "./http/dispatch";
+import { browserFacing, dispatcher, type Routes } from "./http/dispatch";
 import { closeServer, listenForRequests, type Listening } from "./http/listen";
 import { createTriggerRoute } from "./http/triggerRoute";
 import { printLine, redactor } from "./http/logText";
@@ -130,23 +130,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const adminApiBaseUrl = `${listening.url}${ADMIN_API_PREFIX}`;
   const platform = options.platform ?? "appservices";
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
-  const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock) : undefined;
-
   const changes = saveEveryChange(options.dataFile, state, store, log);
-  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
-  const clientOptions = { clientAppId, baseUrl: () => listening.url, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
-  const clientApi = flowerbase
-    ? createFlowerbaseClientApi({ ...clientOptions, accounts: flowerbase })
-    : createClientApi({ ...clientOptions, state, appInfo: apps.appInfo });
-  // Flowerbase has no Admin API: the flowerbase profile answers its paths (and the trigger route, guarded by an Admin API token) as unknown.
-  const triggerRoute = flowerbase ? undefined : createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log });
-  const dispatch = dispatcher(listening.url, { adminApi: flowerbase ? undefined : adminApi, clientApi, triggerRoute }, redact, log);
+  const parts = platformParts(platform, { options, state, store, faults, clientAppId, apps, baseUrl: () => listening.url, log });
+  const dispatch = dispatcher(listening.url, parts.routes, redact, log);
   const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => listening.url, clientPrefix: CLIENT_API_PREFIX });
   const accountPage = createAccountPage({ clientAppId, baseUrl: () => listening.url });
   listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, changes, log)));
 
-  const triggerUser = flowerbase ? {} : undefined;
-  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, triggerUser) : undefined);
+  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, parts.triggerUser) : undefined);
   let scheduler = schedule();
 
   return {
@@ -162,7 +153,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     store,
     faults,
     platform,
-    flowerbase,
+    flowerbase: parts.flowerbase,
     get runtime() {
       return apps.runtime;
     },
@@ -204,6 +195,31 @@ function emulatorSecrets(given: Record<string, string> | undefined, state: Emula
   const adminKeys = { publicKey: secrets[ADMIN_KEY_SECRETS.publicKey], privateKey: secrets[ADMIN_KEY_SECRETS.privateKey] };
   state.setAdminKeys(adminKeys.publicKey, adminKeys.privateKey);
   return { secrets, adminKeys };
+}
+
+/**
+ * What the platform decides once the app is loaded. App Services: its client API, the Admin API
+ * and the trigger route guarded by it, the system user for triggers. Flowerbase: its users as
+ * documents and its client API, no Admin API (its paths and the trigger route answer as unknown),
+ * and `{}` as a trigger's user.
+ */
+function platformParts(
+  platform: Platform,
+  deps: { options: EmulatorOptions; state: EmulatorState; store: DocumentStore; faults: FaultPlan; clientAppId: string; apps: AppHost; baseUrl(): string; log(line: string): void },
+): { routes: Routes; flowerbase?: FlowerbaseAccounts; triggerUser?: ContextUser } {
+  const { options, state, store, faults, clientAppId, apps, baseUrl, log } = deps;
+  const clientOptions = { clientAppId, baseUrl, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
+  if (platform === "flowerbase") {
+    const flowerbase = new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock);
+    return { routes: { clientApi: createFlowerbaseClientApi({ ...clientOptions, accounts: flowerbase }) }, flowerbase, triggerUser: {} };
+  }
+  return {
+    routes: {
+      clientApi: createClientApi({ ...clientOptions, state, appInfo: apps.appInfo }),
+      adminApi: createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets }),
+      triggerRoute: createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log }),
+    },
+  };
 }
 
 /** Loads the app and its runtime; a failure closes the server that was already listening. */
