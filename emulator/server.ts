@@ -132,10 +132,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
   const changes = saveEveryChange(options.dataFile, state, store, log);
   const parts = platformParts(platform, { options, state, store, faults, clientAppId, apps, baseUrl: () => listening.url, log });
-  const dispatch = dispatcher(listening.url, parts.routes, redact, log);
+  const dispatch = dispatcher(parts.routes, redact, log);
   const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => listening.url, clientPrefix: CLIENT_API_PREFIX });
   const accountPage = createAccountPage({ clientAppId, baseUrl: () => listening.url });
-  listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, changes, log)));
+  listening.serve(browserFacing(cors, accountPage, () => listening.url, answerAfterSaving(dispatch, changes, log)));
 
   const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, parts.triggerUser) : undefined);
   let scheduler = schedule();

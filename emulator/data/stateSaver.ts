@@ -2,7 +2,7 @@
 import { messageOf } from "../../lib/errors";
 import type { EmulatorState } from "../accounts/accountState";
 import type { Dispatch } from "../http/dispatch";
-import type { RequestHandler } from "../http/listen";
+import type { ParsedRequestHandler } from "../http/listen";
 import { HttpError, errorReply, sendReply } from "../http/reply";
 import type { DocumentStore } from "./store";
 import { writeStateFile, type StateFileContents } from "./stateFile";
@@ -84,10 +84,10 @@ export function saveEveryChange(dataFile: string | undefined, state: EmulatorSta
  * restart, so a change that could not be saved is answered as a server error. A request that
  * changed nothing (a read, a refused call) neither writes the file nor waits for it.
  */
-export function answerAfterSaving(dispatch: Dispatch, changes: SavedChanges | undefined, log: (line: string) => void): RequestHandler {
-  return function handleRequest(req, res) {
+export function answerAfterSaving(dispatch: Dispatch, changes: SavedChanges | undefined, log: (line: string) => void): ParsedRequestHandler {
+  return function handleRequest(req, res, url) {
     const before = changes?.generation();
-    dispatch(req)
+    dispatch(req, url)
       .then(async function answer(reply) {
         if (changes && changes.generation() !== before && reply.kind !== "drop") {
           if (!(await changes.lastSave())) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));

@@ -5,12 +5,13 @@ import type { createAccountPage } from "./accountPage";
 import { ADMIN_API_PREFIX } from "./adminApi";
 import { CLIENT_API_PREFIX } from "./clientApi";
 import type { createCorsPolicy } from "./cors";
-import type { RequestHandler } from "./listen";
+import type { ParsedRequestHandler, RequestHandler } from "./listen";
 import { HttpError, errorReply, sendReply, type Reply } from "./reply";
 import { notFoundError } from "./router";
 import { TRIGGER_RUN_PREFIX } from "./triggerRoute";
 
-export type Dispatch = (req: IncomingMessage) => Promise<Reply>;
+/** `url`: the request URL, parsed once by browserFacing (undefined when it cannot be parsed). */
+export type Dispatch = (req: IncomingMessage, url: URL | undefined) => Promise<Reply>;
 export type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
 
 export interface Routes {
@@ -20,11 +21,11 @@ export interface Routes {
 }
 
 /** Routes a request to the Admin API, the client API or the emulator's trigger route; errors become App Services' error replies, redacted. */
-export function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: Routes, redact: (text: string) => string, log: (line: string) => void): Dispatch {
-  return async function dispatch(req: IncomingMessage): Promise<Reply> {
+export function dispatcher({ adminApi, clientApi, triggerRoute }: Routes, redact: (text: string) => string, log: (line: string) => void): Dispatch {
+  return async function dispatch(req: IncomingMessage, parsed: URL | undefined): Promise<Reply> {
     const method = req.method ?? "GET";
     try {
-      const parsed = new URL(req.url ?? "/", url);
+      if (!parsed) throw new Error(`the request URL cannot be parsed`);
       const path = parsed.pathname;
       if (adminApi && (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`))) {
         return await adminApi.handle(req, path.slice(ADMIN_API_PREFIX.length), parsed.searchParams);
@@ -46,22 +47,24 @@ export function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: R
 export function browserFacing(
   cors: ReturnType<typeof createCorsPolicy>,
   accountPage: ReturnType<typeof createAccountPage>,
-  next: RequestHandler,
+  baseUrl: () => string,
+  next: ParsedRequestHandler,
 ): RequestHandler {
   return function handleBrowserRequest(req, res) {
-    const path = pathOf(req.url);
+    const url = parseUrl(req.url, baseUrl());
+    const path = url ? url.pathname : "";
     const early = cors.check(req, res, path);
     if (early) return sendReply(req, res, early);
     if (accountPage.serve(req, res, path)) return;
-    next(req, res);
+    next(req, res, url);
   };
 }
 
-/** The request's path, or "" when its URL cannot be parsed (dispatch then answers the error). */
-function pathOf(requestUrl: string | undefined): string {
+/** The request's URL, or undefined when it cannot be parsed (dispatch then answers the error). */
+function parseUrl(requestUrl: string | undefined, baseUrl: string): URL | undefined {
   try {
-    return new URL(requestUrl ?? "/", "http://emulator").pathname;
+    return new URL(requestUrl ?? "/", baseUrl);
   } catch {
-    return "";
+    return undefined;
   }
 }

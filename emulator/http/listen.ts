@@ -8,6 +8,8 @@ export class PortInUseError extends Error {
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+/** A handler after the URL is parsed once (undefined: it cannot be parsed). */
+export type ParsedRequestHandler = (req: IncomingMessage, res: ServerResponse, url: URL | undefined) => void;
 
 export interface Listening {
   server: Server;
