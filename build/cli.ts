@@ -39,6 +39,7 @@ function parseBuildArgs(argv: string[]): { out?: string; into?: string; force: b
   for (const name of ["out", "into"] as const) {
     if (values[name] !== undefined && (values[name] === "" || values[name]!.startsWith("--"))) throw new Error(`--${name} needs a directory, e.g. --${name} ../my-app\n${USAGE}`);
   }
+  // npm runs scripts in the project root; INIT_CWD is where the user ran npm.
   const from = (dir: string | undefined) => (dir === undefined ? undefined : resolve(invocationDir(), dir));
   return { out: from(values.out), into: from(values.into), force: values.force ?? false };
 }

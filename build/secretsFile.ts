@@ -13,7 +13,7 @@ export const SECRETS_FILE = "secrets.json";
 export const ADMIN_KEY_SECRETS = { publicKey: "adminApiPublicKeySecret", privateKey: "adminApiPrivateKeySecret" } as const;
 
 /** App Services secret names: up to 64 letters, digits, _ and -, starting with a letter or digit. */
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 type Fail = (message: string) => Error;
 

@@ -7,8 +7,13 @@ import { messageOf } from "../lib/errors";
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { invocationDir } from "../build/invocationDir";
 import { PROJECT_ROOT, buildApp } from "../build/build";
-import { ADMIN_PRIVATE_KEY_SECRET, ADMIN_PUBLIC_KEY_SECRET, DEFAULT_CLIENT_APP_ID, generateAdminKeyPair, startEmulator, type Emulator } from "./server";
+import { ADMIN_KEY_SECRETS, parseSecretsMap } from "../build/secretsFile";
+import { generateAdminKeyPair } from "./accounts/adminKeys";
+import { DEFAULT_CLIENT_APP_ID, startEmulator, type Emulator, type EmulatorOptions } from "./server";
+import { FaultPlan } from "./faults";
+import { printLine } from "./http/logText";
 import { LIMITS } from "./runtime/rules";
 import type { Platform } from "./runtime/types";
 import { appHasCleanupPlan, demoCleanupPlan, seedDemo, type DemoSeed } from "./seed";
@@ -16,7 +21,8 @@ import { removeLeftoverTemps, writeFileAtomic } from "./data/atomicFile";
 import { OriginError, parseAllowedOrigin } from "./http/cors";
 
 export const DEFAULT_PORT = 8787;
-const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
+/** The emulator's own secrets: its Admin API key pair, kept across starts. */
+export const DEFAULT_SECRETS_FILE = join(PROJECT_ROOT, ".emulator", "secrets.json");
 
 export interface CliOptions {
   port: number;
@@ -37,7 +43,8 @@ export interface CliOptions {
   platform: Platform;
 }
 
-class UsageError extends Error {
+/** A bad command line (or --help): the message holds the usage; exit code 2. */
+export class UsageError extends Error {
   override name = "UsageError";
 }
 
@@ -56,13 +63,13 @@ export function parseCliArgs(argv: string[]): CliOptions {
     throw new UsageError(`${messageOf(error)}\n${USAGE}`);
   }
   if (values.help) throw new UsageError(USAGE);
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${String(values.port)}.\n${USAGE}`);
-  const latencyMs = values.latency === undefined ? 0 : Number(values.latency);
-  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${String(values.latency)}.\n${USAGE}`);
-  const timeLimit = values["function-time-limit"] === undefined ? MAX_TIME_LIMIT_SECONDS : Number(values["function-time-limit"]);
+  const port = values.port === undefined ? DEFAULT_PORT : numberIn(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(values.port)}.\n${USAGE}`);
+  const latencyMs = values.latency === undefined ? 0 : numberIn(values.latency);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 60_000) throw new UsageError(`--latency must be a number of milliseconds from 0 to 60000, got ${JSON.stringify(values.latency)}.\n${USAGE}`);
+  const timeLimit = values["function-time-limit"] === undefined ? MAX_TIME_LIMIT_SECONDS : numberIn(values["function-time-limit"]);
   if (!(timeLimit > 0 && timeLimit <= MAX_TIME_LIMIT_SECONDS)) {
-    throw new UsageError(`--function-time-limit must be a number of seconds above 0 and at most ${MAX_TIME_LIMIT_SECONDS} (App Services' limit), got ${String(values["function-time-limit"])}.\n${USAGE}`);
+    throw new UsageError(`--function-time-limit must be a number of seconds above 0 and at most ${MAX_TIME_LIMIT_SECONDS} (App Services' limit), got ${JSON.stringify(values["function-time-limit"])}.\n${USAGE}`);
   }
   const platform = (values.platform as string | undefined) ?? "appservices";
   if (platform !== "appservices" && platform !== "flowerbase") throw new UsageError(`--platform must be appservices or flowerbase, got ${JSON.stringify(platform)}.\n${USAGE}`);
@@ -93,10 +100,12 @@ export function parseCliArgs(argv: string[]): CliOptions {
   };
 }
 
-/** Where the user ran npm: npm runs scripts in the project root but says where it was started in INIT_CWD. */
-export function invocationDir(): string {
-  return process.env.INIT_CWD || process.cwd();
+/** An option's number; NaN for an empty or blank value, which Number() would read as 0 (`--port=`). */
+function numberIn(value: string | boolean | string[]): number {
+  return typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
 }
+
+
 
 /**
  * The emulator's secrets (shaped like secrets.example.json), kept in .emulator/secrets.json so the
@@ -107,20 +116,15 @@ export async function loadOrCreateSecrets(file: string): Promise<Record<string, 
   await removeLeftoverTemps(file);
   let secrets: Record<string, string> = {};
   if (existsSync(file)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, "utf8"));
-    } catch {
-      throw new Error(`${file} is not valid JSON: fix it or delete it to generate a new Admin API key pair.`);
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) {
-      throw new Error(`${file} must be a JSON object of { "secretName": "value" }: fix it or delete it.`);
-    }
+    const parsed = parseSecretsMap(readFileSync(file, "utf8"), file, false, function secretsFileError(message) {
+      return new Error(`${message} Fix it or delete it to generate a new Admin API key pair.`);
+    });
+    if (!Object.values(parsed).every((v) => typeof v === "string")) throw new Error(`${file} must be a JSON object of { "secretName": "value" } strings: fix it or delete it.`);
     secrets = parsed as Record<string, string>;
   }
-  if (!secrets[ADMIN_PUBLIC_KEY_SECRET] || !secrets[ADMIN_PRIVATE_KEY_SECRET]) {
+  if (!secrets[ADMIN_KEY_SECRETS.publicKey] || !secrets[ADMIN_KEY_SECRETS.privateKey]) {
     const pair = generateAdminKeyPair();
-    secrets = { ...secrets, [ADMIN_PUBLIC_KEY_SECRET]: pair.publicKey, [ADMIN_PRIVATE_KEY_SECRET]: pair.privateKey };
+    secrets = { ...secrets, [ADMIN_KEY_SECRETS.publicKey]: pair.publicKey, [ADMIN_KEY_SECRETS.privateKey]: pair.privateKey };
     await writeFileAtomic(file, `${JSON.stringify(secrets, null, 2)}\n`);
   }
   return secrets;
@@ -185,10 +189,6 @@ function platformLines(emulator: Emulator, options: CliOptions): string[] {
   ];
 }
 
-function printLine(line: string): void {
-  console.log(line);
-}
-
 export async function main(argv: string[]): Promise<Emulator> {
   const options = parseCliArgs(argv);
   printLine("Building the function bundle...");
@@ -196,28 +196,41 @@ export async function main(argv: string[]): Promise<Emulator> {
   printLine(`Built ${build.functions.length} functions into ${build.outDir}`);
   const secrets = await loadOrCreateSecrets(options.secretsFile);
   const cleanupFromDemo = !appHasCleanupPlan(build.outDir);
-  const emulator = await startEmulator({
-    appDir: build.outDir,
+  const emulator = await startEmulator(emulatorOptions(options, build.outDir, secrets));
+  const seed = await seedDemo(emulator);
+  await emulator.persist();
+  printLine(banner(emulator, seed, options, cleanupFromDemo));
+  stopOnSignals(emulator);
+  return emulator;
+}
+
+/** The command line as startEmulator's options: the CLI runs triggers and logs each call with a timestamp. */
+function emulatorOptions(options: CliOptions, appDir: string, secrets: Record<string, string>): EmulatorOptions {
+  const faults = new FaultPlan();
+  faults.latencyMs = options.latencyMs;
+  return {
+    appDir,
     host: options.host,
     port: options.port,
     clientAppId: options.appId,
     dataFile: options.dataFile,
     secrets,
+    faults,
     runTriggers: true,
     functionTimeoutMs: options.functionTimeLimitMs,
     allowOrigins: options.allowOrigins,
     requireEmailConfirmation: options.confirmRegistrations === false,
     platform: options.platform,
-    valueOverrides: cleanupFromDemo ? { userDataCleanup: demoCleanupPlan() } : undefined,
+    // Used only while the app's own plan is empty, so deleting an account visibly removes demo data.
+    valueFallbacks: { userDataCleanup: demoCleanupPlan() },
     log: function logFunctionCall(line) {
       printLine(`[${new Date().toISOString()}] ${line}`);
     },
-  });
-  emulator.faults.latencyMs = options.latencyMs;
-  const seed = await seedDemo(emulator);
-  await emulator.persist();
-  printLine(banner(emulator, seed, options, cleanupFromDemo));
+  };
+}
 
+/** Ctrl-C, SIGTERM or a vanished parent close the emulator (its state saved) and exit. */
+function stopOnSignals(emulator: Emulator): void {
   let stopping = false;
   const stop = function stopOnSignal(signal: NodeJS.Signals | "parent process gone") {
     if (stopping) return;
@@ -236,7 +249,20 @@ export async function main(argv: string[]): Promise<Emulator> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   stopWhenOrphaned(() => stop("parent process gone"));
-  return emulator;
+}
+
+/**
+ * How npm start and npm run dev end when start-up fails: --help prints the usage and exits 0, a
+ * bad command line prints it and exits 2, anything else prints the error and exits 1.
+ * `describeUsage` rewords the usage for the script that started (npm run dev).
+ */
+export function reportStartFailure(error: unknown, describeUsage: (usage: string) => string = (usage) => usage): never {
+  if (error instanceof UsageError && process.argv.includes("--help")) {
+    console.log(describeUsage(messageOf(error)));
+    process.exit(0);
+  }
+  console.error(error instanceof UsageError ? describeUsage(messageOf(error)) : messageOf(error));
+  process.exit(error instanceof UsageError ? 2 : 1);
 }
 
 /**
@@ -252,12 +278,5 @@ function stopWhenOrphaned(stop: () => void): void {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch(function reportStartFailure(error: unknown) {
-    if (error instanceof UsageError && process.argv.includes("--help")) {
-      console.log(messageOf(error));
-      process.exit(0);
-    }
-    console.error(messageOf(error));
-    process.exit(error instanceof UsageError ? 2 : 1);
-  });
+  main(process.argv.slice(2)).catch((error: unknown) => reportStartFailure(error));
 }

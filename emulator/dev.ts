@@ -7,7 +7,7 @@ import { messageOf } from "../lib/errors";
 import { existsSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, buildApp, type BuildResult } from "../build/build";
-import { main as start } from "./cli";
+import { main as start, reportStartFailure } from "./cli";
 import type { AppChanges, Emulator } from "./server";
 
 /** What a rebuild watches: every input of the build. */
@@ -79,14 +79,6 @@ if (require.main === module) {
       watchAndReload({ emulator });
       console.log(`[dev] watching ${WATCHED.join(", ")} for changes`);
     },
-    function reportStartFailure(error: unknown) {
-      const usage = (error as { name?: unknown }).name === "UsageError";
-      if (usage && process.argv.includes("--help")) {
-        console.log(devUsage(messageOf(error)));
-        process.exit(0);
-      }
-      console.error(usage ? devUsage(messageOf(error)) : messageOf(error));
-      process.exit(usage ? 2 : 1);
-    },
+    (error: unknown) => reportStartFailure(error, devUsage),
   );
 }

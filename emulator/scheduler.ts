@@ -4,6 +4,7 @@
  */
 import { messageOf } from "../lib/errors";
 import { Cron } from "croner";
+import { escapeForLog } from "./http/logText";
 import type { TriggerDefinition } from "./runtime/appDirectory";
 import { opsOf } from "./runtime/errors";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
@@ -21,14 +22,12 @@ export function startScheduler(triggers: TriggerDefinition[], runtime: () => Fun
     .filter((t) => !t.disabled)
     .map((trigger) => {
       // protect: a run still going when the next is due is skipped, not doubled.
-      const job = new Cron(trigger.schedule, { timezone: "UTC", protect: true }, async function runTrigger() {
-        const started = Date.now();
-        try {
-          const { ops } = await runtime().run(trigger.function_name, [], user, "system");
-          log(`trigger ${trigger.name} -> ${trigger.function_name} ok ${Date.now() - started}ms ops=${ops}`);
-        } catch (error) {
-          log(`trigger ${trigger.name} -> ${trigger.function_name} error: ${messageOf(error)} ${Date.now() - started}ms ops=${opsOf(error)}`);
-        }
+      const job = new Cron(trigger.schedule, { timezone: "UTC", protect: true }, function runTrigger() {
+        // Logged either way; a failed run waits for its next schedule.
+        return runAndLogTrigger(trigger, runtime(), user, log).then(
+          () => undefined,
+          () => undefined,
+        );
       });
       return { trigger, job };
     });
@@ -36,4 +35,28 @@ export function startScheduler(triggers: TriggerDefinition[], runtime: () => Fun
     nextRuns: () => jobs.map(({ trigger, job }) => ({ trigger: trigger.name, at: job.nextRun() })),
     stop: () => jobs.forEach(({ job }) => job.stop()),
   };
+}
+
+/**
+ * Runs a trigger's function once, timed, and logs one line either way (the error message escaped,
+ * so a newline in it cannot forge a log line); returns the execution or rethrows. `how` tells a
+ * run on demand from a scheduled one in the log.
+ */
+export async function runAndLogTrigger<T extends { ops: number }>(
+  trigger: Pick<TriggerDefinition, "name" | "function_name">,
+  runner: { run(name: string, args: unknown[], user: ContextUser, origin: "system"): Promise<T> },
+  user: ContextUser,
+  log: (line: string) => void,
+  how = "",
+): Promise<T> {
+  const started = Date.now();
+  const label = `trigger ${trigger.name} -> ${trigger.function_name}${how ? ` ${how}` : ""}`;
+  try {
+    const execution = await runner.run(trigger.function_name, [], user, "system");
+    log(`${label} ok ${Date.now() - started}ms ops=${execution.ops}`);
+    return execution;
+  } catch (error) {
+    log(`${label} error: ${escapeForLog(messageOf(error))} ${Date.now() - started}ms ops=${opsOf(error)}`);
+    throw error;
+  }
 }

@@ -3,14 +3,13 @@
  * each owns in the `demo` database, plus (when the app has no cleanup plan of its own) a plan
  * covering those collections, so deleting an account visibly removes its data.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Emulator } from "./server";
+import { appValueIsEmpty } from "./valueFallbacks";
 
 export const DEMO_DATABASE = "demo";
 
 /** Fixed demo passwords: the CLI prints them, and they keep working after a restart with --data. */
-export const DEMO_USERS: ReadonlyArray<{ email: string; password: string; name: string }> = [
+const DEMO_USERS: ReadonlyArray<{ email: string; password: string; name: string }> = [
   { email: "alice@example.com", password: "alice-demo-password", name: "Alice" },
   { email: "bob@example.com", password: "bob-demo-password", name: "Bob" },
 ];
@@ -26,15 +25,7 @@ export function demoCleanupPlan(): Array<Record<string, unknown>> {
 
 /** True when the built app's `userDataCleanup` value holds at least one rule. */
 export function appHasCleanupPlan(appDir: string): boolean {
-  const file = join(appDir, "values", "userDataCleanup.json");
-  if (!existsSync(file)) return false;
-  try {
-    const value = (JSON.parse(readFileSync(file, "utf8")) as { value?: unknown }).value;
-    return Array.isArray(value) && value.length > 0;
-  } catch {
-    // A broken value file is the function's problem to report; the demo adds no plan over it.
-    return true;
-  }
+  return !appValueIsEmpty(appDir, "userDataCleanup");
 }
 
 export interface DemoSeed {

@@ -4,42 +4,37 @@
  * The functions' Admin API values point back at this server without editing values/: the
  * emulator's secrets hold its own API key pair and `adminApiBaseUrl` is overridden.
  */
-import { personalDataRedactor } from "../lib/adminRequest";
-import { messageOf } from "../lib/errors";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { randomBytes, randomUUID } from "node:crypto";
 import { FaultPlan } from "./faults";
 import { AppHost, type AppChanges } from "./runtime/appHost";
 import type { FunctionRuntime } from "./runtime/functionRuntime";
 import { createMongoDbService } from "./data/service";
-import { DocumentStore } from "./data/store";
-import type { Platform, RuntimeAppInfo } from "./runtime/types";
+import type { DocumentStore } from "./data/store";
+import type { ContextUser, Platform, RuntimeAppInfo } from "./runtime/types";
 import { FlowerbaseAccounts } from "./flowerbase/accounts";
 import { createFlowerbaseClientApi } from "./flowerbase/clientApi";
-import { FLOWERBASE_DEFAULTS } from "./flowerbase/documents";
+import { FLOWERBASE_AUTH } from "./flowerbase/documents";
 import { EmulatorState } from "./accounts/accountState";
+import { generateAdminKeyPair } from "./accounts/adminKeys";
 import type { Clock } from "./accounts/clock";
-import { redactTokens } from "./accounts/tokens";
-import { StateFileError, loadStateFile, type StateFileContents } from "./data/stateFile";
-import { StateSaver } from "./data/stateSaver";
+import { loadStateFile, restoreStore } from "./data/stateFile";
+import { answerAfterSaving, saveEveryChange } from "./data/stateSaver";
 import { ADMIN_API_PREFIX, createAdminApi } from "./http/adminApi";
 import type { AdminSecretStore } from "./http/adminSecrets";
 import { CLIENT_API_PREFIX, createClientApi } from "./http/clientApi";
 import { createAccountPage } from "./http/accountPage";
 import { createCorsPolicy } from "./http/cors";
-import { TRIGGER_RUN_PREFIX, createTriggerRoute } from "./http/triggerRoute";
-import { HttpError, errorReply, sendReply, type Reply } from "./http/reply";
-import { notFoundError } from "./http/router";
+import { browserFacing, dispatcher, type Routes } from "./http/dispatch";
+import { closeServer, listenForRequests, type Listening } from "./http/listen";
+import { createTriggerRoute } from "./http/triggerRoute";
+import { printLine, redactor } from "./http/logText";
 import { startScheduler, type Scheduler } from "./scheduler";
+import { fallbacksForEmptyValues } from "./valueFallbacks";
+import { ADMIN_KEY_SECRETS } from "../build/secretsFile";
 
 /** The Atlas project (group) id and app `_id` the emulator's Admin API routes accept. */
-export const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
-export const EMULATOR_APP_ID = "65f0c0de00000000000000b2";
+const EMULATOR_GROUP_ID = "65f0c0de00000000000000a1";
+const EMULATOR_APP_ID = "65f0c0de00000000000000b2";
 export const DEFAULT_CLIENT_APP_ID = "delete-user-demo-abcde";
-/** The secrets (secrets.example.json) that hold the Admin API key pair. */
-export const ADMIN_PUBLIC_KEY_SECRET = "adminApiPublicKeySecret";
-export const ADMIN_PRIVATE_KEY_SECRET = "adminApiPrivateKeySecret";
 
 export interface EmulatorOptions {
   /** A built app directory (dist/app). */
@@ -55,6 +50,11 @@ export interface EmulatorOptions {
   secrets?: Record<string, string>;
   /** Merged over the app's values after secrets (and over the emulator's adminApiBaseUrl). */
   valueOverrides?: Record<string, unknown>;
+  /**
+   * Used only while the app's own value is empty (missing, null, "", [] or {}), checked again at
+   * every reload: the CLI's demo cleanup plan gives way to a plan the app adds later.
+   */
+  valueFallbacks?: Record<string, unknown>;
   /** Latency and failures for Admin API operations (by operationId) and the data service. */
   faults?: FaultPlan;
   functionTimeoutMs?: number;
@@ -109,17 +109,7 @@ export interface Emulator {
 }
 
 export type { AppChanges } from "./runtime/appHost";
-
-export class PortInUseError extends Error {
-  override name = "PortInUseError";
-}
-
-/** A fresh Admin API key pair shaped like Atlas's: 8 lowercase letters, and a UUID. */
-export function generateAdminKeyPair(): { publicKey: string; privateKey: string } {
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  const publicKey = Array.from(randomBytes(8), (b) => letters[b % letters.length]).join("");
-  return { publicKey, privateKey: randomUUID() };
-}
+export { PortInUseError } from "./http/listen";
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const host = options.host ?? "127.0.0.1";
@@ -140,23 +130,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const adminApiBaseUrl = `${listening.url}${ADMIN_API_PREFIX}`;
   const platform = options.platform ?? "appservices";
   const apps = await hostApp(options, listening, { secrets, adminApiBaseUrl, clientAppId, state, store, faults });
-  const flowerbase = platform === "flowerbase" ? new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock, Buffer.from(state.toSnapshot().signingKey, "base64")) : undefined;
-
-  const saver = saveEveryChange(options.dataFile, state, store, log);
-  const adminApi = createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets });
-  const clientOptions = { clientAppId, baseUrl: () => listening.url, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
-  const clientApi = flowerbase
-    ? createFlowerbaseClientApi({ ...clientOptions, accounts: flowerbase })
-    : createClientApi({ ...clientOptions, state, appInfo: apps.appInfo });
-  // Flowerbase has no Admin API: the flowerbase profile answers its paths (and the trigger route, guarded by an Admin API token) as unknown.
-  const triggerRoute = flowerbase ? undefined : createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log });
-  const dispatch = dispatcher(listening.url, { adminApi: flowerbase ? undefined : adminApi, clientApi, triggerRoute }, redact, log);
+  const changes = saveEveryChange(options.dataFile, state, store, log);
+  const parts = platformParts(platform, { options, state, store, faults, clientAppId, apps, baseUrl: () => listening.url, log });
+  const dispatch = dispatcher(parts.routes, redact, log);
   const cors = createCorsPolicy({ allowOrigins: options.allowOrigins, ownOrigin: () => listening.url, clientPrefix: CLIENT_API_PREFIX });
   const accountPage = createAccountPage({ clientAppId, baseUrl: () => listening.url });
-  listening.serve(browserFacing(cors, accountPage, answerAfterSaving(dispatch, saver, log)));
+  listening.serve(browserFacing(cors, accountPage, () => listening.url, answerAfterSaving(dispatch, changes, log)));
 
-  const triggerUser = flowerbase ? {} : undefined;
-  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, triggerUser) : undefined);
+  const schedule = (): Scheduler | undefined => (options.runTriggers ? startScheduler(apps.app.triggers, () => apps.runtime, log, parts.triggerUser) : undefined);
   let scheduler = schedule();
 
   return {
@@ -172,7 +153,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     store,
     faults,
     platform,
-    flowerbase,
+    flowerbase: parts.flowerbase,
     get runtime() {
       return apps.runtime;
     },
@@ -183,7 +164,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return changes;
     },
     async persist() {
-      if (saver) await saver.save();
+      if (changes) await changes.saver.save();
     },
     nextTriggerRuns() {
       return scheduler ? scheduler.nextRuns() : apps.app.triggers.map((t) => ({ trigger: t.name, at: null }));
@@ -192,16 +173,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       scheduler?.stop();
       await closeServer(listening.server);
       await apps.close();
-      if (saver) await saver.save();
+      if (changes) await changes.saver.save();
     },
   };
-}
-
-/** The flowerbase profile's auth collection: Flowerbase's defaults (constants.ts:17, 22). */
-export const FLOWERBASE_AUTH = { database: FLOWERBASE_DEFAULTS.database, collection: FLOWERBASE_DEFAULTS.authCollection };
-
-function printLine(line: string): void {
-  console.log(line);
 }
 
 async function restoreState(dataFile: string | undefined, clock: Clock | undefined): Promise<{ store: DocumentStore; state: EmulatorState }> {
@@ -214,50 +188,37 @@ async function restoreState(dataFile: string | undefined, clock: Clock | undefin
 function emulatorSecrets(given: Record<string, string> | undefined, state: EmulatorState) {
   const generated = generateAdminKeyPair();
   const secrets: Record<string, string> = {
-    [ADMIN_PUBLIC_KEY_SECRET]: generated.publicKey,
-    [ADMIN_PRIVATE_KEY_SECRET]: generated.privateKey,
+    [ADMIN_KEY_SECRETS.publicKey]: generated.publicKey,
+    [ADMIN_KEY_SECRETS.privateKey]: generated.privateKey,
     ...given,
   };
-  const adminKeys = { publicKey: secrets[ADMIN_PUBLIC_KEY_SECRET], privateKey: secrets[ADMIN_PRIVATE_KEY_SECRET] };
+  const adminKeys = { publicKey: secrets[ADMIN_KEY_SECRETS.publicKey], privateKey: secrets[ADMIN_KEY_SECRETS.privateKey] };
   state.setAdminKeys(adminKeys.publicKey, adminKeys.privateKey);
   return { secrets, adminKeys };
 }
 
 /**
- * Keeps the key pair, tokens and email addresses out of anything the emulator sends or logs: a
- * logged request path can hold one (the Admin API's …/by_email/<email>), so can a function's error.
+ * What the platform decides once the app is loaded. App Services: its client API, the Admin API
+ * and the trigger route guarded by it, the system user for triggers. Flowerbase: its users as
+ * documents and its client API, no Admin API (its paths and the trigger route answer as unknown),
+ * and `{}` as a trigger's user.
  */
-function redactor(secrets: Record<string, string>): (text: string) => string {
-  return function redact(text: string): string {
-    let out = redactTokens(text);
-    for (const secret of Object.values(secrets)) if (secret.length >= 6) out = out.split(secret).join("[redacted]");
-    return personalDataRedactor(out)(out);
-  };
-}
-
-type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
-
-interface Listening {
-  server: Server;
-  port: number;
-  url: string;
-  /** Starts answering requests with `handler` (until then: 503, starting). */
-  serve(handler: RequestHandler): void;
-}
-
-async function listenForRequests(host: string, port: number): Promise<Listening> {
-  let handler: RequestHandler | undefined;
-  const server = createServer(function onRequest(req, res) {
-    if (handler) handler(req, res);
-    else sendReply(req, res, errorReply(new HttpError(503, "emulator is starting", "ServiceUnavailable")));
-  });
-  const bound = await listen(server, host, port);
+function platformParts(
+  platform: Platform,
+  deps: { options: EmulatorOptions; state: EmulatorState; store: DocumentStore; faults: FaultPlan; clientAppId: string; apps: AppHost; baseUrl(): string; log(line: string): void },
+): { routes: Routes; flowerbase?: FlowerbaseAccounts; triggerUser?: ContextUser } {
+  const { options, state, store, faults, clientAppId, apps, baseUrl, log } = deps;
+  const clientOptions = { clientAppId, baseUrl, runtime: () => apps.runtime, requireEmailConfirmation: options.requireEmailConfirmation ?? false, log };
+  if (platform === "flowerbase") {
+    // Signed with the persisted state's key, so with --data the profile's sessions survive a restart.
+    const flowerbase = new FlowerbaseAccounts(createMongoDbService(store, new FaultPlan()), FLOWERBASE_AUTH, state.clock, Buffer.from(state.toSnapshot().signingKey, "base64"));
+    return { routes: { clientApi: createFlowerbaseClientApi({ ...clientOptions, accounts: flowerbase }) }, flowerbase, triggerUser: {} };
+  }
   return {
-    server,
-    port: bound,
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`,
-    serve(next) {
-      handler = next;
+    routes: {
+      clientApi: createClientApi({ ...clientOptions, state, appInfo: apps.appInfo }),
+      adminApi: createAdminApi({ state, faults, groupId: EMULATOR_GROUP_ID, appId: EMULATOR_APP_ID, clientAppId, appName: apps.appInfo.name, secrets: options.adminSecrets }),
+      triggerRoute: createTriggerRoute({ state, triggers: () => apps.app.triggers, runtime: () => apps.runtime, log }),
     },
   };
 }
@@ -274,7 +235,14 @@ async function hostApp(
   try {
     return new AppHost({
       appDir: options.appDir,
-      load: { secrets: deps.secrets, valueOverrides: { ...own, ...options.valueOverrides }, platform: options.platform },
+      load: {
+        secrets: deps.secrets,
+        platform: options.platform,
+        // A getter, read at every load (AppHost keeps this object): the fallbacks follow the app's values.
+        get valueOverrides() {
+          return { ...fallbacksForEmptyValues(options.appDir, options.valueFallbacks), ...own, ...options.valueOverrides };
+        },
+      },
       flowerbaseAuth: flowerbase ? FLOWERBASE_AUTH : undefined,
       appInfo: {
         id: EMULATOR_APP_ID,
@@ -294,127 +262,3 @@ async function hostApp(
   }
 }
 
-/** With a data file, every change reaches the disk, wherever it came from: a request, a trigger, a seed. */
-function saveEveryChange(dataFile: string | undefined, state: EmulatorState, store: DocumentStore, log: (line: string) => void): StateSaver | undefined {
-  if (!dataFile) return undefined;
-  const saver = new StateSaver(dataFile, (): StateFileContents => ({ state: state.toSnapshot(), documents: store.toEJSON() }), function reportSaveError(error) {
-    log(`state: could not save ${dataFile}: ${messageOf(error)}`);
-  });
-  const saveAfterChange = () => void saver.save().catch(() => undefined);
-  state.onChange(saveAfterChange);
-  store.onChange(saveAfterChange);
-  return saver;
-}
-
-type Dispatch = (req: IncomingMessage) => Promise<Reply>;
-type ApiHandler = { handle(req: IncomingMessage, path: string, query: URLSearchParams): Promise<Reply> };
-
-interface Routes {
-  adminApi?: ApiHandler;
-  clientApi: ApiHandler;
-  triggerRoute?: { handle(req: IncomingMessage, path: string): Promise<Reply> };
-}
-
-/** Routes a request to the Admin API, the client API or the emulator's trigger route; errors become App Services' error replies, redacted. */
-function dispatcher(url: string, { adminApi, clientApi, triggerRoute }: Routes, redact: (text: string) => string, log: (line: string) => void): Dispatch {
-  return async function dispatch(req: IncomingMessage): Promise<Reply> {
-    const method = req.method ?? "GET";
-    try {
-      const parsed = new URL(req.url ?? "/", url);
-      const path = parsed.pathname;
-      if (adminApi && (path === ADMIN_API_PREFIX || path.startsWith(`${ADMIN_API_PREFIX}/`))) {
-        return await adminApi.handle(req, path.slice(ADMIN_API_PREFIX.length), parsed.searchParams);
-      }
-      if (path === CLIENT_API_PREFIX || path.startsWith(`${CLIENT_API_PREFIX}/`)) {
-        return await clientApi.handle(req, path.slice(CLIENT_API_PREFIX.length), parsed.searchParams);
-      }
-      if (triggerRoute && path.startsWith(TRIGGER_RUN_PREFIX)) return await triggerRoute.handle(req, path);
-      throw notFoundError(method, path);
-    } catch (error) {
-      if (error instanceof HttpError) return errorReply(new HttpError(error.status, redact(error.message), error.errorCode, error.link));
-      log(`emulator: internal error on ${method} ${req.url ?? ""}: ${messageOf(error)}`);
-      return errorReply(new HttpError(500, "internal server error", "InternalServerError"));
-    }
-  };
-}
-
-/**
- * A changing request is on disk before its answer leaves: a 2xx means the change survives a
- * restart, so a change that could not be saved is answered as a server error.
- */
-function answerAfterSaving(dispatch: Dispatch, saver: StateSaver | undefined, log: (line: string) => void): RequestHandler {
-  return function handleRequest(req, res) {
-    dispatch(req)
-      .then(async function answer(reply) {
-        if (saver && req.method !== "GET" && req.method !== "HEAD" && reply.kind !== "drop") {
-          const saved = await saver.save().then(() => true, () => false);
-          if (!saved) reply = errorReply(new HttpError(500, "the change was made but could not be saved to the data file", "InternalServerError"));
-        }
-        sendReply(req, res, reply);
-      })
-      .catch(function reportAnswerFailure(error: unknown) {
-        log(`emulator: could not answer ${req.method ?? ""} ${req.url ?? ""}: ${messageOf(error)}`);
-        res.destroy();
-      });
-  };
-}
-
-/** CORS for browsers (answered before anything else) and the account page at the root URL. */
-function browserFacing(
-  cors: ReturnType<typeof createCorsPolicy>,
-  accountPage: ReturnType<typeof createAccountPage>,
-  next: RequestHandler,
-): RequestHandler {
-  return function handleBrowserRequest(req, res) {
-    const path = pathOf(req.url);
-    const early = cors.check(req, res, path);
-    if (early) return sendReply(req, res, early);
-    if (accountPage.serve(req, res, path)) return;
-    next(req, res);
-  };
-}
-
-/** The request's path, or "" when its URL cannot be parsed (dispatch then answers the error). */
-function pathOf(requestUrl: string | undefined): string {
-  try {
-    return new URL(requestUrl ?? "/", "http://emulator").pathname;
-  } catch {
-    return "";
-  }
-}
-
-function restoreStore(file: string | undefined, persisted: StateFileContents | undefined): DocumentStore {
-  if (!persisted) return new DocumentStore();
-  try {
-    return DocumentStore.fromEJSON(persisted.documents);
-  } catch (error) {
-    throw new StateFileError(file ?? "", `its documents are invalid (${messageOf(error)})`);
-  }
-}
-
-function listen(server: Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off("listening", onListening);
-      if (error.code === "EADDRINUSE") reject(new PortInUseError(`Port ${port} on ${host} is already in use: stop the program using it or choose another port (--port).`));
-      else if (error.code === "EADDRNOTAVAIL") reject(new Error(`Cannot listen on ${host}:${port}: that address is not available on this machine (--host).`));
-      else reject(error);
-    };
-    const onListening = () => {
-      server.off("error", onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen(port, host);
-  });
-}
-
-/** Stops accepting, ends idle and open connections, and resolves when the server is closed. */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}

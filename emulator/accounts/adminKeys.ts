@@ -1,5 +1,5 @@
 /** The one Admin API key pair the emulator accepts (from its secrets), and the admin user id it stands for. */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { sameSecret } from "./passwords";
 
 export class AdminKeys {
@@ -23,4 +23,11 @@ export class AdminKeys {
     const okPrivate = sameSecret(privateKey, keys.privateKey);
     return okPublic && okPrivate ? keys.userId : undefined;
   }
+}
+
+/** A fresh Admin API key pair shaped like Atlas's: 8 lowercase letters, and a UUID. */
+export function generateAdminKeyPair(): { publicKey: string; privateKey: string } {
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  const publicKey = Array.from(randomBytes(8), (b) => letters[b % letters.length]).join("");
+  return { publicKey, privateKey: randomUUID() };
 }

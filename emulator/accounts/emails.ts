@@ -36,3 +36,26 @@ export function checkRegistration(email: unknown, password: unknown): { email: s
 export function emailKey(email: string): string {
   return email.trim().normalize("NFKC").toLowerCase().normalize("NFKC");
 }
+
+/**
+ * Record ids by emailKey: one address, one record, however it is spelled. The first record
+ * indexed under a key keeps it (a file written before keys were normalised may hold two
+ * spellings of one key), and removing a record frees its key only if the key is still its own.
+ */
+export class EmailIndex {
+  private readonly ids = new Map<string, string>();
+
+  add(email: string, id: string): void {
+    const key = emailKey(email);
+    if (!this.ids.has(key)) this.ids.set(key, id);
+  }
+
+  find(email: string): string | undefined {
+    return this.ids.get(emailKey(email));
+  }
+
+  remove(email: string, id: string): void {
+    const key = emailKey(email);
+    if (this.ids.get(key) === id) this.ids.delete(key);
+  }
+}

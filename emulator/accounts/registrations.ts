@@ -1,12 +1,11 @@
 /** Email/password registrations waiting for confirmation (the Admin API's pending users). */
 import { newObjectIdAt, type Clock } from "./clock";
-import { emailKey } from "./emails";
+import { EmailIndex } from "./emails";
 import { page, type PendingRecord } from "./records";
 
 export class PendingRegistrations {
   private readonly pending = new Map<string, PendingRecord>();
-  /** emailKey → pending id. */
-  private readonly byEmail = new Map<string, string>();
+  private readonly byEmail = new EmailIndex();
 
   constructor(
     private readonly clock: Clock,
@@ -18,7 +17,7 @@ export class PendingRegistrations {
 
   private insert(record: PendingRecord): void {
     this.pending.set(record.id, record);
-    if (!this.byEmail.has(emailKey(record.email))) this.byEmail.set(emailKey(record.email), record.id);
+    this.byEmail.add(record.email, record.id);
   }
 
   count(): number {
@@ -34,7 +33,7 @@ export class PendingRegistrations {
   }
 
   findByEmail(email: string): PendingRecord | undefined {
-    const id = this.byEmail.get(emailKey(email));
+    const id = this.byEmail.find(email);
     return id === undefined ? undefined : this.pending.get(id);
   }
 
@@ -49,7 +48,7 @@ export class PendingRegistrations {
     const record = this.pending.get(id);
     if (!record) return false;
     this.pending.delete(id);
-    if (this.byEmail.get(emailKey(record.email)) === id) this.byEmail.delete(emailKey(record.email));
+    this.byEmail.remove(record.email, id);
     this.changed();
     return true;
   }

@@ -1,7 +1,7 @@
 /** The app's users and their identities; one builder makes every kind of user record. */
 import { randomBytes } from "node:crypto";
 import { newObjectIdAt, nowSeconds, type Clock } from "./clock";
-import { emailKey } from "./emails";
+import { EmailIndex } from "./emails";
 import { AccountError } from "./errors";
 import { hashApiKey, sameSecret } from "./passwords";
 import { PROVIDER_IDS, page, type IdentityRecord, type ProviderType, type UserRecord } from "./records";
@@ -18,8 +18,8 @@ interface NewUser {
 
 export class UserDirectory {
   private readonly users = new Map<string, UserRecord>();
-  /** emailKey → user id, for local-userpass users. */
-  private readonly byEmail = new Map<string, string>();
+  /** Local-userpass users by email. */
+  private readonly byEmail = new EmailIndex();
 
   constructor(
     private readonly clock: Clock,
@@ -32,8 +32,7 @@ export class UserDirectory {
   private insert(user: UserRecord): void {
     this.users.set(user.id, user);
     const email = emailOf(user);
-    // A file written before keys were normalised may hold two spellings of one key: the first keeps it.
-    if (email !== undefined && !this.byEmail.has(emailKey(email))) this.byEmail.set(emailKey(email), user.id);
+    if (email !== undefined) this.byEmail.add(email, user.id);
   }
 
   get(id: string): UserRecord | undefined {
@@ -54,7 +53,7 @@ export class UserDirectory {
   }
 
   findByEmail(email: string): UserRecord | undefined {
-    const id = this.byEmail.get(emailKey(email));
+    const id = this.byEmail.find(email);
     return id === undefined ? undefined : this.users.get(id);
   }
 
@@ -127,7 +126,7 @@ export class UserDirectory {
     if (!user) return false;
     this.users.delete(id);
     const email = emailOf(user);
-    if (email !== undefined && this.byEmail.get(emailKey(email)) === id) this.byEmail.delete(emailKey(email));
+    if (email !== undefined) this.byEmail.remove(email, id);
     this.changed();
     return true;
   }

@@ -3,6 +3,8 @@
  * Reading never writes; writing is atomic (emulator/data/atomicFile.ts).
  */
 import { promises as fs } from "node:fs";
+import { messageOf } from "../../lib/errors";
+import { DocumentStore } from "./store";
 import type { StateSnapshot } from "../accounts/accountState";
 import { removeLeftoverTemps, writeFileAtomic } from "./atomicFile";
 import { STATE_FILE_FORMAT, STATE_FILE_VERSION, stateFileSchemaProblems } from "./stateFileSchema";
@@ -64,4 +66,14 @@ function stateFileProblem(value: unknown): string | undefined {
 export async function writeStateFile(file: string, contents: StateFileContents): Promise<void> {
   const text = JSON.stringify({ format: STATE_FILE_FORMAT, version: STATE_FILE_VERSION, savedAt: new Date().toISOString(), ...contents });
   await writeFileAtomic(file, text);
+}
+
+/** The persisted documents as a store (an empty one without a file); bad documents stop start-up, naming the file. */
+export function restoreStore(file: string | undefined, persisted: StateFileContents | undefined): DocumentStore {
+  if (!persisted) return new DocumentStore();
+  try {
+    return DocumentStore.fromEJSON(persisted.documents);
+  } catch (error) {
+    throw new StateFileError(file ?? "", `its documents are invalid (${messageOf(error)})`);
+  }
 }

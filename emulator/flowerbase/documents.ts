@@ -72,3 +72,6 @@ export function resetRequestDocument(email: string, token: string, tokenId: stri
 export function customDataDocument(userId: string, data: Record<string, unknown>): Record<string, unknown> {
   return { [FLOWERBASE_DEFAULTS.customDataIdField]: userId, ...data };
 }
+
+/** The flowerbase profile's auth collection: Flowerbase's defaults (constants.ts:17, 22). */
+export const FLOWERBASE_AUTH = { database: FLOWERBASE_DEFAULTS.database, collection: FLOWERBASE_DEFAULTS.authCollection };

@@ -7,17 +7,18 @@
 import type { IncomingMessage } from "node:http";
 import { FAILURE_FAULTS, type FaultPlan } from "../faults";
 import type { EmulatorState } from "../accounts/accountState";
+import { nowSeconds } from "../accounts/clock";
 import { AdminSecretStore, adminSecretsRoutes } from "./adminSecrets";
 import { DOMAIN_ID, identitiesJson, type PendingRecord, type UserRecord } from "../accounts/records";
 import { accountHttpError } from "./accountErrors";
-import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { authenticateRequest, bearerToken, requireRefresh } from "./auth";
 import { readJsonObject } from "./body";
 import { HttpError, empty, json, type Reply } from "./reply";
 import { Router, methodNotAllowedError, notFoundError, type RouteParams } from "./router";
 
 export const ADMIN_API_PREFIX = "/api/admin/v3.0";
 /** The Admin API answers at most 50 users or pending users a page. */
-export const ADMIN_PAGE_SIZE = 50;
+const ADMIN_PAGE_SIZE = 50;
 
 export interface AdminApiOptions {
   state: EmulatorState;
@@ -103,7 +104,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
     if (fault === "drop") return { kind: "drop" };
     if (fault === "status500") throw new HttpError(500, `internal server error (injected fault on ${operationId})`, "InternalServerError");
     if (appScoped) {
-      requireAccess(await state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+      await authenticateRequest(state, req, "admin-access");
       if (match.params.groupId !== options.groupId || match.params.appId !== options.appId) {
         throw new HttpError(404, `app not found: no app ${match.params.appId} in group ${match.params.groupId}`, "AppNotFound");
       }
@@ -136,7 +137,7 @@ export function createAdminApi(options: AdminApiOptions): { handle(req: Incoming
   }
 
   async function adminGetApplication(): Promise<Reply> {
-    const now = Math.floor(state.clock.now() / 1000);
+    const now = nowSeconds(state.clock);
     return json(200, {
       _id: options.appId,
       client_app_id: options.clientAppId,

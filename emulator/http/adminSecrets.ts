@@ -12,15 +12,15 @@
  * `Error` shape.
  */
 import type { IncomingMessage } from "node:http";
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { SECRET_NAME, SECRET_VALUE_MAX } from "../../build/secretsFile";
+import { sameSecret } from "../accounts/passwords";
 import type { EmulatorState } from "../accounts/accountState";
-import { bearerToken, requireAccess } from "./auth";
+import { authenticateRequest } from "./auth";
 import { readJsonObject } from "./body";
 import { HttpError, empty, json, type Reply } from "./reply";
 import type { RouteParams } from "./router";
 
-const SECRET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const SECRET_VALUE_MAX = 500;
 /** The spec's `product` values for adminListApplications; `standard` when none is given. */
 const PRODUCTS = ["standard", "atlas", "data-api", "device-sync"];
 
@@ -45,10 +45,7 @@ export class AdminSecretStore {
   /** Whether the secret `name` holds exactly `candidate`: lets a test check a value without reading it. */
   holds(name: string, candidate: string): boolean {
     const secret = this.findByName(name);
-    if (!secret) return false;
-    const a = Buffer.from(secret.value, "utf8");
-    const b = Buffer.from(candidate, "utf8");
-    return a.length === b.length && timingSafeEqual(a, b);
+    return secret !== undefined && sameSecret(candidate, secret.value);
   }
 
   create(name: string, value: string): { _id: string; name: string } {
@@ -110,7 +107,7 @@ export function adminSecretsRoutes(deps: AdminSecretsDeps): AdminRoute[] {
   ];
 
   async function listApplications({ req, params, query }: RouteContext): Promise<Reply> {
-    requireAccess(await deps.state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
+    await authenticateRequest(deps.state, req, "admin-access");
     if (params.groupId !== deps.groupId) throw new HttpError(404, `group not found: no project ${params.groupId}`, "GroupNotFound");
     const products = (query.get("product") ?? "standard").split(",");
     const unknown = products.filter((p) => !PRODUCTS.includes(p));

@@ -1,5 +1,6 @@
 /** Bearer tokens on both APIs: reading them, and turning a failed check into App Services' 401 answers. */
 import type { IncomingMessage } from "node:http";
+import type { EmulatorState } from "../accounts/accountState";
 import type { AccessCheck } from "../accounts/sessions";
 import { HttpError } from "./reply";
 
@@ -26,6 +27,14 @@ export function requireAccess(check: AccessCheck, expected: string): Extract<Acc
     revoked: "invalid session: failed to find session",
   };
   throw new HttpError(401, messages[check.reason], "InvalidSession");
+}
+
+/** What a 401 says was expected, by the access-token type a route takes. */
+const EXPECTED_TOKEN = { access: "an access token", "admin-access": "an Admin API access token" } as const;
+
+/** The request's bearer token, checked as an access token of `type`; a failed check is the 401 requireAccess throws. */
+export async function authenticateRequest(state: Pick<EmulatorState, "checkToken">, req: IncomingMessage, type: keyof typeof EXPECTED_TOKEN): Promise<Extract<AccessCheck, { ok: true }>> {
+  return requireAccess(await state.checkToken(bearerToken(req), type), EXPECTED_TOKEN[type]);
 }
 
 /**

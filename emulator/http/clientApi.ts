@@ -14,7 +14,7 @@ import type { EmulatorState } from "../accounts/accountState";
 import { DOMAIN_ID, identitiesJson, type UserRecord } from "../accounts/records";
 import type { AccessCheck } from "../accounts/sessions";
 import { accountHttpError } from "./accountErrors";
-import { bearerToken, requireAccess, requireRefresh } from "./auth";
+import { authenticateRequest, bearerToken, requireAccess, requireRefresh } from "./auth";
 import { readJsonObject } from "./body";
 import { locationReply, matchClientRoute, parseEjson, readFunctionCall, runFunctionCall, type FunctionCaller } from "./functionCall";
 import { HttpError, empty, json, type Reply } from "./reply";
@@ -118,7 +118,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   async function profile({ req }: ClientRequestContext): Promise<Reply> {
-    return json(200, profileJson(userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"))));
+    return json(200, profileJson(userOf(await authenticateRequest(state, req, "access"))));
   }
 
   async function refreshSession({ req }: ClientRequestContext): Promise<Reply> {
@@ -133,7 +133,7 @@ export function createClientApi(options: ClientApiOptions): { handle(req: Incomi
   }
 
   async function deleteSelf({ req }: ClientRequestContext): Promise<Reply> {
-    const user = userOf(requireAccess(await state.checkToken(bearerToken(req), "access"), "an access token"));
+    const user = userOf(await authenticateRequest(state, req, "access"));
     state.deleteUser(user.id);
     return empty(204);
   }

@@ -42,7 +42,6 @@ export interface CorsPolicy {
    * origin. Other paths are left alone.
    */
   check(req: IncomingMessage, res: ServerResponse, path: string): Reply | undefined;
-  allows(origin: string): boolean;
 }
 
 export function createCorsPolicy(options: { allowOrigins?: string[]; ownOrigin(): string; clientPrefix: string }): CorsPolicy {
@@ -66,5 +65,5 @@ export function createCorsPolicy(options: { allowOrigins?: string[]; ownOrigin()
     return empty(204);
   }
 
-  return { check, allows };
+  return { check };
 }

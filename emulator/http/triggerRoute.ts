@@ -8,15 +8,16 @@ import type { IncomingMessage } from "node:http";
 import { messageOf } from "../../lib/errors";
 import type { EmulatorState } from "../accounts/accountState";
 import type { TriggerDefinition } from "../runtime/appDirectory";
-import { opsOf } from "../runtime/errors";
 import { SYSTEM_USER } from "../runtime/types";
-import { bearerToken, requireAccess } from "./auth";
-import { escapeForLog } from "./logText";
+import { authenticateRequest } from "./auth";
+import { runAndLogTrigger } from "../scheduler";
 import { HttpError, type Reply } from "./reply";
+import { Router, methodNotAllowedError, notFoundError } from "./router";
 import type { FunctionCaller } from "./clientApi";
 
 export const TRIGGER_RUN_PREFIX = "/emulator/triggers/";
-const RUN_PATH = /^\/emulator\/triggers\/([^/]+)\/run\/?$/;
+/** One route; the Router gives it the same 404 and 405 answers as both APIs. */
+const routes = new Router<"run">().add("POST", `${TRIGGER_RUN_PREFIX}:name/run`, "run");
 
 export interface TriggerRouteOptions {
   state: EmulatorState;
@@ -27,35 +28,25 @@ export interface TriggerRouteOptions {
 
 export function createTriggerRoute(options: TriggerRouteOptions): { handle(req: IncomingMessage, path: string): Promise<Reply> } {
   async function handle(req: IncomingMessage, path: string): Promise<Reply> {
-    const match = RUN_PATH.exec(path);
-    if (!match) throw new HttpError(404, `no route for ${req.method ?? ""} ${path.slice(0, 200)}; run a trigger with POST /emulator/triggers/<name>/run`, "NotFound");
-    if (req.method !== "POST") throw new HttpError(405, `method ${req.method ?? ""} not allowed here; allowed: POST`, "MethodNotAllowed");
-    requireAccess(await options.state.checkToken(bearerToken(req), "admin-access"), "an Admin API access token");
-    const name = safeDecode(match[1]);
+    const method = req.method ?? "";
+    const match = routes.match(method, path);
+    if (match.kind === "notFound") throw notFoundError(method, path);
+    if (match.kind === "wrongMethod") throw methodNotAllowedError(method, match.allowed);
+    await authenticateRequest(options.state, req, "admin-access");
+    const name = match.params.name;
     const triggers = options.triggers();
     // By trigger name, or by the function it runs (`npm run trigger -- purgePendingUsers`).
     const trigger = triggers.find((t) => t.name === name) ?? triggers.find((t) => t.function_name === name);
     if (!trigger) {
       throw new HttpError(404, `no scheduled trigger named ${JSON.stringify(name.slice(0, 100))}; the app has: ${triggers.map((t) => t.name).join(", ") || "none"}`, "TriggerNotFound");
     }
-    const started = Date.now();
     try {
-      const execution = await options.runtime().run(trigger.function_name, [], SYSTEM_USER, "system");
+      const execution = await runAndLogTrigger(trigger, options.runtime(), SYSTEM_USER, options.log, "run now (npm run trigger)");
       const result: unknown = execution.ejson === undefined ? null : EJSON.parse(execution.ejson, { relaxed: false });
-      options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) ok ${Date.now() - started}ms ops=${execution.ops}`);
       return { kind: "text", status: 200, text: EJSON.stringify({ trigger: trigger.name, function: trigger.function_name, result }, { relaxed: true }) };
     } catch (error) {
-      options.log(`trigger ${trigger.name} -> ${trigger.function_name} run now (npm run trigger) error: ${escapeForLog(messageOf(error))} ${Date.now() - started}ms ops=${opsOf(error)}`);
       throw new HttpError(400, messageOf(error), "FunctionExecutionError");
     }
   }
   return { handle };
-}
-
-function safeDecode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
-  }
 }

@@ -27,6 +27,8 @@ async function showAccount() {
   $("signin").hidden = !!user;
   $("account").hidden = !user;
   if (!user) return;
+  // A receipt shown after a deletion belongs to the account that is gone, not to this one.
+  $("done").hidden = true;
   $("who").textContent = user.profile.email || `an anonymous user (${user.id})`;
   const preview = await user.functions.previewDeleteCurrentUser();
   const rows = preview.cleanup.map((r) => {

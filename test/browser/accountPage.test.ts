@@ -153,6 +153,17 @@ describeWithBrowser("the account page in Chromium", () => {
     expect(h.emulator.store.documents("demo", "comments").filter((d) => d.author_id === userId)).toEqual([]);
   });
 
+  it("hides the deleted account's receipt once someone else signs in", async () => {
+    expect(await page.isVisible("#done")).toBe(true);
+    await page.fill("#email", `other-${email}`);
+    await page.fill("#password", password);
+    await page.click("#register");
+    await page.waitForSelector("#account", { state: "visible" });
+    expect(await page.isVisible("#done")).toBe(false);
+    await page.click("#signout");
+    await page.waitForSelector("#signin", { state: "visible" });
+  });
+
   it("signs in anonymously, with nothing to delete in the preview", async () => {
     const anon = await browser.context.newPage();
     await anon.goto(`${h.emulator.url}/`);

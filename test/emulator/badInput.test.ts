@@ -268,7 +268,7 @@ describe("bad input", () => {
       });
     });
 
-    it.each([[["--port", "eighty"]], [["--port", "70000"]], [["--verbose"]], [["--app-id", "a b"]], [["--latency", "-1"]], [["--latency", "slow"]], [["--function-time-limit", "0"]], [["--function-time-limit", "301"]], [["--function-time-limit", "soon"]], [["--platform", "realm"]]])("rejects %j with a usage message", (argv) => {
+    it.each([[["--port", "eighty"]], [["--port", "70000"]], [["--verbose"]], [["--app-id", "a b"]], [["--latency", "-1"]], [["--latency", "slow"]], [["--function-time-limit", "0"]], [["--function-time-limit", "301"]], [["--function-time-limit", "soon"]], [["--platform", "realm"]], [["--port="]], [["--port", " "]], [["--latency="]], [["--function-time-limit="]]])("rejects %j with a usage message", (argv) => {
       expect(() => parseCliArgs(argv)).toThrow(expect.objectContaining({ name: "UsageError" }));
     });
   });

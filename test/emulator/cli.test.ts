@@ -174,6 +174,8 @@ describe("npm start options (issue 12)", () => {
   it.each([
     ["emulator/cli.ts", /^Usage: npm start -- .*--allow-origin ORIGIN.*--confirm-registrations=false/],
     ["emulator/dev.ts", /^Usage \(npm start, rebuilt and reloaded on every source change\): npm run dev -- \[--port N\]/],
+    ["emulator/trigger.ts", /^Usage: npm run trigger -- NAME \[--url URL\] \[--secrets FILE\]/],
+    ["build/deploy.ts", /^usage: npm run deploy -- --app CLIENT_APP_ID --project PROJECT_ID --into DIR/],
   ])("%s --help prints its own usage and exits 0", async (script, usage) => {
     const { stdout } = await runScript(script, ["--help"]);
     expect(stdout).toMatch(usage);

@@ -12,6 +12,8 @@ import { startEmulator, type Emulator } from "../../emulator/server";
 const dir = mkdtempSync(join(tmpdir(), "dev-test-"));
 const source = (version: string) =>
   `import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function hello() { return "${version}"; }\n`;
+const planSource =
+  'import { defineFunction } from "../lib/functionMeta";\nexport const meta = defineFunction({ private: false, runAsSystem: false, disableArgLogs: false });\nexport default async function cleanupPlan() { return context.values.get("userDataCleanup"); }\n';
 const user = { id: "65f0c0de0000000000000abc", type: "normal" as const, data: {}, custom_data: {}, identities: [] };
 
 let emulator: Emulator;
@@ -41,6 +43,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "root_config.json"), '{ "name": "dev-fixture" }');
   writeFileSync(join(dir, "secrets.example.json"), "{}");
   writeFileSync(join(dir, "functions", "hello.ts"), source("v1"));
+  writeFileSync(join(dir, "functions", "cleanupPlan.ts"), planSource);
   const built = await build();
   emulator = await startEmulator({ appDir: built.outDir, log: () => undefined });
   stop = watchAndReload({ emulator, projectDir: dir, build, log: (line) => lines.push(line), debounceMs: 50 });
@@ -80,5 +83,30 @@ describe("npm run dev", () => {
   it("describes a reload where no function changed", () => {
     expect(describeChanges({ added: [], changed: [], removed: [] })).toBe("no function changed (values and triggers reloaded)");
     expect(describeChanges({ added: ["a"], changed: [], removed: ["b", "c"] })).toBe("added a; removed b, c");
+  });
+});
+
+describe("npm run dev's demo cleanup plan", () => {
+  it("gives way to the app's own plan at the next reload, and comes back when the app's plan is emptied", async () => {
+    const appDir = join(dir, "fallback-app");
+    cpSync(join(dir, "dist", "app"), appDir, { recursive: true });
+    mkdirSync(join(appDir, "values"), { recursive: true });
+    const valueFile = join(appDir, "values", "userDataCleanup.json");
+    const writePlan = (value: unknown) => writeFileSync(valueFile, JSON.stringify({ name: "userDataCleanup", value, from_secret: false }));
+    const demoPlan = [{ database: "demo", collection: "notes", ownerField: "owner_id", action: "delete" }];
+    const ownPlan = [{ database: "mine", collection: "posts", ownerField: "user_id", action: "delete" }];
+    writePlan([]);
+    const fallback = await startEmulator({ appDir, log: () => undefined, valueFallbacks: { userDataCleanup: demoPlan } });
+    try {
+      await expect(fallback.runtime.call("cleanupPlan", [], user, "client")).resolves.toEqual(demoPlan);
+      writePlan(ownPlan);
+      fallback.reload();
+      await expect(fallback.runtime.call("cleanupPlan", [], user, "client")).resolves.toEqual(ownPlan);
+      writePlan([]);
+      fallback.reload();
+      await expect(fallback.runtime.call("cleanupPlan", [], user, "client")).resolves.toEqual(demoPlan);
+    } finally {
+      await fallback.close();
+    }
   });
 });

@@ -119,6 +119,33 @@ describe("persistence with a data file", () => {
     }
   });
 
+  it("answers a change it could not save as a server error and logs it; a refused request keeps its own answer and writes nothing", async () => {
+    const dataDir = path.join(tempDir("emulator-data"), "unwritable");
+    const dataFile = path.join(dataDir, "state.json");
+    const emulator = await startTestEmulator({ appDir, dataFile });
+    try {
+      const login = `${CLIENT}/app/${emulator.clientAppId}/auth/providers/anon-user/login`;
+      expect((await call(emulator.url, "POST", login, { body: {} })).status).toBe(200);
+      const savedAs = fs.statSync(dataFile).ino; // every save renames a new file over it
+      // A refused request changes nothing: it stays a 401 and the file is not rewritten.
+      const refused = await call(emulator.url, "POST", `${CLIENT}/app/${emulator.clientAppId}/functions/call`, { token: "not-a-token", body: { name: "echo", arguments: [] } });
+      expect(refused.status).toBe(401);
+      expect(fs.statSync(dataFile).ino).toBe(savedAs);
+      // The data file's directory becomes a plain file (chmod would not stop root): no write can succeed.
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.writeFileSync(dataDir, "not a directory");
+      expect((await call(emulator.url, "POST", `${CLIENT}/app/${emulator.clientAppId}/functions/call`, { token: "not-a-token", body: { name: "echo", arguments: [] } })).status).toBe(401);
+      expect(emulator.logLines.some((l) => l.startsWith("state: could not save"))).toBe(false);
+      const changed = await call(emulator.url, "POST", login, { body: {} });
+      expect(changed.status).toBe(500);
+      expect(changed.body.error).toBe("the change was made but could not be saved to the data file");
+      expect(emulator.logLines.some((l) => l.startsWith(`state: could not save ${dataFile}:`))).toBe(true);
+    } finally {
+      fs.rmSync(dataDir, { force: true });
+      await emulator.close();
+    }
+  });
+
   describe("a bad data file stops start-up, named, and untouched", () => {
     const strongKey = randomBytes(32).toString("base64");
     const user = {

@@ -12,8 +12,9 @@ const { runtime, store } = runtimeWith(
           await runs.insertOne({ system: context.user.type === "system", asSystem: context.runningAsSystem() });
         };`,
     fail: `exports = async function () { throw new Error("boom"); };`,
+    forge: `exports = async function () { throw new Error("boom\\ntrigger forged -> tick ok 1ms ops=0"); };`,
   },
-  { private: ["tick", "fail"], system: ["tick", "fail"] },
+  { private: ["tick", "fail", "forge"], system: ["tick", "fail", "forge"] },
 );
 
 const waitFor = async (check: () => boolean, ms = 5000) => {
@@ -50,6 +51,15 @@ describe("scheduled triggers", () => {
     const count = store.documents("t", "runs").length;
     await new Promise((r) => setTimeout(r, 1300));
     expect(store.documents("t", "runs").length).toBe(count);
+  });
+
+  it("escapes a function's error message, so a newline in it cannot forge a log line", async () => {
+    const lines: string[] = [];
+    const scheduler = startScheduler([{ name: "forging", function_name: "forge", schedule: "* * * * * *", disabled: false }], () => runtime, (line) => lines.push(line));
+    await waitFor(() => lines.length > 0);
+    scheduler.stop();
+    expect(lines[0]).toMatch(/^trigger forging -> forge error: boom\\u000atrigger forged -> tick ok 1ms ops=0 \d+ms ops=0$/);
+    expect(lines.every((l) => !l.includes("\n"))).toBe(true);
   });
 });
 

@@ -51,3 +51,42 @@ it("the route takes an Admin API access token only", async () => {
   expect((await call(h.emulator.url, "GET", path, { token: admin.access })).status).toBe(405);
   expect((await call(h.emulator.url, "POST", path, { token: admin.access })).status).toBe(200);
 });
+
+it("says plainly that the flowerbase profile has no Admin API to run a trigger through", async () => {
+  const flowerbase = await startBuiltApp({ platform: "flowerbase" });
+  try {
+    await expect(trigger("purgePendingUsers", "--url", flowerbase.emulator.url, "--secrets", secretsFile)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/has no Admin API \(it runs --platform flowerbase.*Its scheduler runs the triggers on their schedules/s),
+    });
+  } finally {
+    await flowerbase.emulator.close();
+  }
+});
+
+it("names a secrets file that holds null or an array, or no key pair, or is missing, instead of crashing", async () => {
+  const dir = tempDir("trigger-secrets");
+  for (const [name, text, expected] of [
+    ["null.json", "null", /null\.json must hold one JSON object of "<secret name>": "<value>" pairs\. npm start writes that file/],
+    ["array.json", "[]", /array\.json must hold one JSON object/],
+    ["broken.json", "{ broken", /broken\.json is not valid JSON: fix it/],
+    ["nopair.json", '{ "other": "x" }', /nopair\.json holds no Admin API key pair: restart npm start, which writes one\./],
+  ] as const) {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    const failure = trigger("purgePendingUsers", "--url", h.emulator.url, "--secrets", file);
+    await expect(failure).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(expected) });
+    await expect(failure).rejects.toMatchObject({ stderr: expect.not.stringMatching(/TypeError|at .*\.ts:\d+/) });
+  }
+  await expect(trigger("purgePendingUsers", "--url", h.emulator.url, "--secrets", path.join(dir, "absent.json"))).rejects.toMatchObject({
+    stderr: expect.stringMatching(/Cannot read the emulator's key pair from .*absent\.json: start the emulator with npm start first/),
+  });
+});
+
+it("refuses a bad --url and a missing trigger name, with the usage", async () => {
+  await expect(trigger("purgePendingUsers", "--url", "ftp://127.0.0.1", "--secrets", secretsFile)).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringMatching(/--url must be the emulator's URL such as http:\/\/127\.0\.0\.1:\d+, got "ftp:\/\/127\.0\.0\.1"\.\nUsage: npm run trigger/),
+  });
+  await expect(trigger("--secrets", secretsFile)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/^Name one trigger to run, e\.g\. npm run trigger -- purgePendingUsers\.\nUsage:/) });
+});
