@@ -26,13 +26,15 @@ describe("the function runtime", () => {
   });
 
   it("lets nothing a timed-out function started read or write afterwards", async () => {
-    // A server on 127.0.0.1 that answers after 300 ms: the function is still waiting when its 100 ms run out.
-    const slowServer = createServer((_req, res) => void setTimeout(() => res.end("late"), 300));
+    // A server on 127.0.0.1 that answers after 1.5 s: the function is still waiting when its 500 ms run
+    // out. The workers are warmed first, so a loaded machine's cold start does not eat the 500 ms.
+    const slowServer = createServer((_req, res) => void setTimeout(() => res.end("late"), 1500));
     await new Promise<void>((resolve) => slowServer.listen(0, "127.0.0.1", resolve));
     const { port } = slowServer.address() as { port: number };
     try {
       const { runtime, store } = runtimeWith(
         {
+          warm: "exports = async function () { return 1; };",
           slow: `exports = async function () {
             const notes = context.services.get("mongodb-atlas").db("app").collection("notes");
             await notes.insertOne({ at: "before" });
@@ -40,10 +42,11 @@ describe("the function runtime", () => {
             await notes.insertOne({ at: "after" });
           };`,
         },
-        { timeoutMs: 100 },
+        { timeoutMs: 500 },
       );
+      await runtime.call("warm", [], USER, "client");
       await expect(runtime.call("slow", [], USER, "client")).rejects.toMatchObject({ name: RUNTIME_ERRORS.timeout });
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(store.documents("app", "notes").map((d) => d.at)).toEqual(["before"]);
     } finally {
       slowServer.close();
