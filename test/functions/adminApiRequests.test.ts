@@ -7,7 +7,7 @@
 import type { Server } from "node:http";
 import { startProxy, type ProxiedRequest } from "../helpers/proxy";
 import { BUNDLE_ADMIN_OPERATIONS, findTemplate, loadSpec, pointer, reportMissingSpec, specAvailable, type Spec } from "../helpers/openapiSpec";
-import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { SYSTEM_USER, runFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
 import type Ajv2020 from "ajv/dist/2020";
 
 reportMissingSpec("Bundle request contract tests");
@@ -53,12 +53,12 @@ type SentRequest = ProxiedRequest;
       ["sweepOrphanedUserData", [], SYSTEM_USER],
     ];
     for (const [name, args, user] of calls) {
-      const { error } = await callFunction(h.emulator, name, user, args, user.type === "system" ? "system" : "client");
+      const { error } = await runFunction(h.emulator, name, user, args, user.type === "system" ? "system" : "client");
       if (error) throw new Error(`${name} failed: ${error.message}`);
     }
     // The sweep asks for a single user only where the list cannot answer: a page out of id order.
     h.emulator.faults.inject({ match: "adminListUsers", kind: "outOfOrder" });
-    const { error } = await callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
+    const { error } = await runFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
     if (error) throw new Error(`sweepOrphanedUserData failed: ${error.message}`);
   });
   afterAll(async () => {

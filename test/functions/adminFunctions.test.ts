@@ -2,7 +2,7 @@
  * The admin functions as built: denied by default and to non-admins (nothing changes), allowed to
  * the ids in accountAdmins, with arguments validated.
  */
-import { callFunction, createUser, startBuiltApp, userOf, SYSTEM_USER, type Harness } from "../helpers/builtApp";
+import { runFunction, createUser, startBuiltApp, userOf, SYSTEM_USER, type Harness } from "../helpers/builtApp";
 
 let h: Harness;
 let admin: string;
@@ -22,7 +22,7 @@ describe("admin functions", () => {
     const caller = await createUser(h.emulator);
     const target = await createUser(h.emulator);
     await h.emulator.state.createSession("client", target);
-    const { error } = await callFunction(h.emulator, fn, userOf(caller), [target]);
+    const { error } = await runFunction(h.emulator, fn, userOf(caller), [target]);
     expect(error?.message).toMatch(new RegExp(`${fn}: user ${caller} is not an account admin.*"accountAdmins"`));
     expect(h.emulator.state.getUser(target)).toMatchObject({ disabled: false });
     expect(h.emulator.state.sessionCount("client", target)).toBe(1);
@@ -31,13 +31,13 @@ describe("admin functions", () => {
   it("denies everyone when accountAdmins is empty (the default)", async () => {
     h.emulator.runtime.setValue("accountAdmins", []);
     const target = await createUser(h.emulator);
-    const { error } = await callFunction(h.emulator, "deleteUser", userOf(admin), [target]);
+    const { error } = await runFunction(h.emulator, "deleteUser", userOf(admin), [target]);
     expect(error?.message).toMatch(/is not an account admin/);
     expect(h.emulator.state.getUser(target)).toBeDefined();
   });
 
   it("denies a system caller", async () => {
-    const { error } = await callFunction(h.emulator, "disableUser", SYSTEM_USER, [admin]);
+    const { error } = await runFunction(h.emulator, "disableUser", SYSTEM_USER, [admin]);
     expect(error?.message).toMatch(/must be called by a signed-in user/);
   });
 
@@ -45,18 +45,18 @@ describe("admin functions", () => {
     const target = await createUser(h.emulator);
     await h.emulator.state.createSession("client", target);
 
-    expect((await callFunction(h.emulator, "disableUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "disabled" });
+    expect((await runFunction(h.emulator, "disableUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "disabled" });
     expect(h.emulator.state.getUser(target)?.disabled).toBe(true);
     expect(h.emulator.state.sessionCount("client", target)).toBe(0);
 
-    expect((await callFunction(h.emulator, "enableUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "enabled" });
+    expect((await runFunction(h.emulator, "enableUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "enabled" });
     expect(h.emulator.state.getUser(target)?.disabled).toBe(false);
 
     await h.emulator.state.createSession("client", target);
-    expect((await callFunction(h.emulator, "logoutUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "loggedOut" });
+    expect((await runFunction(h.emulator, "logoutUser", userOf(admin), [target])).result).toEqual({ userId: target, action: "loggedOut" });
     expect(h.emulator.state.sessionCount("client", target)).toBe(0);
 
-    const deleted = await callFunction(h.emulator, "deleteUser", userOf(admin), [target]);
+    const deleted = await runFunction(h.emulator, "deleteUser", userOf(admin), [target]);
     expect(deleted.result).toMatchObject({ userId: target, account: "deleted", deletedBy: "admin" });
     expect(h.emulator.state.getUser(target)).toBeUndefined();
   });
@@ -64,13 +64,13 @@ describe("admin functions", () => {
   it("lets an admin delete a pending registration, keeping the email out of logs", async () => {
     const email = `pending-${Date.now()}@example.com`;
     await h.emulator.state.register(email, "password-123", true);
-    const { result, error } = await callFunction(h.emulator, "deletePendingUser", userOf(admin), [email]);
+    const { result, error } = await runFunction(h.emulator, "deletePendingUser", userOf(admin), [email]);
     expect(error).toBeUndefined();
     expect(result).toEqual({ pendingRegistration: "deleted" });
     expect(h.emulator.state.listPending({ limit: 1000 }).some((p) => p.email === email)).toBe(false);
     expect(h.lines.join("\n")).not.toContain(email);
     expect(h.lines.join("\n")).toMatch(/\[deletePendingUser\] admin \w+ deleted a pending registration \(email withheld\)/);
-    expect((await callFunction(h.emulator, "deletePendingUser", userOf(admin), [email])).result).toEqual({ pendingRegistration: "alreadyGone" });
+    expect((await runFunction(h.emulator, "deletePendingUser", userOf(admin), [email])).result).toEqual({ pendingRegistration: "alreadyGone" });
   });
 
   it.each([
@@ -82,14 +82,14 @@ describe("admin functions", () => {
     ["deletePendingUser", ["not an email"], /email must be an email address/],
   ])("%s with arguments %p gets a clear error", async (fn, args, message) => {
     const count = h.emulator.state.userCount();
-    const { error } = await callFunction(h.emulator, fn, userOf(admin), args as unknown[]);
+    const { error } = await runFunction(h.emulator, fn, userOf(admin), args as unknown[]);
     expect(error?.message).toMatch(message);
     expect(error?.message).toMatch(/Nothing was changed/);
     expect(h.emulator.state.userCount()).toBe(count);
   });
 
   it("reports an unknown user id from the Admin API with its status", async () => {
-    const { error } = await callFunction(h.emulator, "disableUser", userOf(admin), ["65f0c0de0000000000000fff"]);
+    const { error } = await runFunction(h.emulator, "disableUser", userOf(admin), ["65f0c0de0000000000000fff"]);
     expect(error?.message).toMatch(/adminDisableUser .* failed with status 404/);
   });
 
@@ -97,7 +97,7 @@ describe("admin functions", () => {
     const target = await createUser(h.emulator);
     h.emulator.runtime.setValue("adminApiAppId", "65f0c0de0000000000000eee");
     try {
-      const { error } = await callFunction(h.emulator, fn, userOf(admin), [target]);
+      const { error } = await runFunction(h.emulator, fn, userOf(admin), [target]);
       expect(error?.message).toMatch(/no app 65f0c0de0000000000000eee .* check the values adminApiGroupId and adminApiAppId/);
     } finally {
       h.emulator.runtime.setValue("adminApiAppId", undefined);

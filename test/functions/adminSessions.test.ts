@@ -3,7 +3,7 @@
  * item 7): on success and on failure; a failing logout never fails the call.
  */
 import type { FaultKind } from "../../emulator/faults";
-import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { SYSTEM_USER, runFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
 import { recordOperations } from "../helpers/operationCount";
 
 let h: Harness;
@@ -53,7 +53,7 @@ const CALLS: Call[] = [
 
 const run = async (prepare: Call[1]) => {
   const { name, args, user } = await prepare();
-  return callFunction(h.emulator, name, user, args, user.type === "system" ? "system" : "client");
+  return runFunction(h.emulator, name, user, args, user.type === "system" ? "system" : "client");
 };
 
 describe("each function closes the Admin API session it opened", () => {
@@ -71,10 +71,10 @@ describe("each function closes the Admin API session it opened", () => {
     const before = openAdminSessions();
     const id = await createUser(h.emulator);
     h.emulator.faults.inject({ match: "adminDeleteUser", kind: "status500" });
-    const { error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+    const { error } = await runFunction(h.emulator, "deleteCurrentUser", userOf(id));
     expect(error?.message).toMatch(/stopped at step "deleteAccount"/);
     expect(openAdminSessions()).toBe(before);
-    const disabled = await callFunction(h.emulator, "disableUser", userOf(admin), ["65f0c0de0000000000000fff"]);
+    const disabled = await runFunction(h.emulator, "disableUser", userOf(admin), ["65f0c0de0000000000000fff"]);
     expect(disabled.error?.message).toMatch(/adminDisableUser .* failed with status 404/);
     expect(openAdminSessions()).toBe(before);
   });
@@ -108,7 +108,7 @@ describe("on self-delete, the logout adds no round trip (issue 10, item 7)", () 
     // The plan sees each call after its latency, so these are the times calls complete their round trip.
     const done: Array<{ target: string; at: number }> = [];
     h.emulator.faults.inject({ match: (target) => (done.push({ target, at: performance.now() }), false), kind: "status500" });
-    const { error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+    const { error } = await runFunction(h.emulator, "deleteCurrentUser", userOf(id));
     expect(error).toBeUndefined();
     const logout = done.filter((c) => c.target === "adminDeleteSession");
     expect(logout).toHaveLength(1);

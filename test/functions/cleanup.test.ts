@@ -4,7 +4,7 @@
  */
 import { ObjectId } from "bson";
 import type { FaultKind } from "../../emulator/faults";
-import { callFunction, createUser, startBuiltApp, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
+import { runFunction, createUser, startBuiltApp, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
 
 const PLAN = [
   { database: "app", collection: "posts", ownerField: "owner_id", action: "delete" },
@@ -54,7 +54,7 @@ describe("cleanup through deleteCurrentUser", () => {
     const before = snapshotOf(other);
     const mentions = h.emulator.store.documents("app", "posts").filter((d) => JSON.stringify(d).includes(id) && d.owner_id === "someone-else");
 
-    const { result, error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+    const { result, error } = await runFunction(h.emulator, "deleteCurrentUser", userOf(id));
     expect(error).toBeUndefined();
     expect(result).toMatchObject({
       account: "deleted",
@@ -77,7 +77,7 @@ describe("cleanup through deleteCurrentUser", () => {
   it("writes one audit record per deletion, without personal data", async () => {
     const id = await createUser(h.emulator, `audited-${Date.now()}@example.com`);
     seed(id);
-    await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+    await runFunction(h.emulator, "deleteCurrentUser", userOf(id));
     const records = h.emulator.store.documents("app", "deletions").filter((r) => r.userId === id);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ _id: `deletion:${id}`, runs: [{ actor: "self", account: "deleted" }] });
@@ -89,7 +89,7 @@ describe("cleanup through deleteCurrentUser", () => {
     try {
       const id = await createUser(bad.emulator);
       bad.emulator.store.insertMany("app", "posts", [{ owner_id: id }]);
-      const { error } = await callFunction(bad.emulator, "deleteCurrentUser", userOf(id));
+      const { error } = await runFunction(bad.emulator, "deleteCurrentUser", userOf(id));
       expect(error?.message).toMatch(/userDataCleanup\[0\]: unknown key "owner" for action "delete"; allowed: database, collection, ownerField, action/);
       expect(bad.emulator.state.getUser(id)).toBeDefined();
       expect(bad.emulator.store.documents("app", "posts")).toHaveLength(1);
@@ -125,15 +125,15 @@ describe("a failure at each step leaves a state one more call completes", () => 
       const before = snapshotOf(other);
 
       h.emulator.faults.inject({ match: match(), kind });
-      const failed = await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+      const failed = await runFunction(h.emulator, "deleteCurrentUser", userOf(id));
       expect(failed.error?.message).toMatch(/stopped at step "\w+"/);
       expect(snapshotOf(other)).toBe(before);
       expect(h.emulator.state.getUser(id) === undefined).toBe(accountGone);
 
       // One more call: the user themselves while the account exists, an admin after.
       const retry = accountGone
-        ? await callFunction(h.emulator, "deleteUser", userOf(admin), [id])
-        : await callFunction(h.emulator, "deleteCurrentUser", userOf(id));
+        ? await runFunction(h.emulator, "deleteUser", userOf(admin), [id])
+        : await runFunction(h.emulator, "deleteCurrentUser", userOf(id));
       expect(retry.error).toBeUndefined();
       expect(h.emulator.state.getUser(id)).toBeUndefined();
       expect(ownedBy(id)).toEqual([]);

@@ -3,7 +3,7 @@
  * HTTP to the emulator's Admin API on 127.0.0.1.
  */
 import { createServer } from "node:net";
-import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, JWT_PATTERN, type Harness } from "../helpers/builtApp";
+import { SYSTEM_USER, runFunction, createUser, startBuiltApp, userOf, JWT_PATTERN, type Harness } from "../helpers/builtApp";
 
 let h: Harness;
 /** Every log line, console line, return value and error of every emulator in this file, for the secret scan. */
@@ -19,7 +19,7 @@ afterEach(() => h.emulator.faults.clear());
 
 /** Records what a call returned or threw, for the secret scan at the end. */
 async function call(user: ReturnType<typeof userOf>, args: unknown[] = [], harness = h) {
-  const outcome = await callFunction(harness.emulator, "deleteCurrentUser", user, args);
+  const outcome = await runFunction(harness.emulator, "deleteCurrentUser", user, args);
   seen.push(JSON.stringify(outcome.result ?? null), outcome.error ? `${outcome.error.name}: ${outcome.error.message}\n${outcome.error.stack}` : "");
   return outcome;
 }

@@ -5,8 +5,8 @@
  */
 import type { FaultKind } from "../../emulator/faults";
 import { personalDataRedactor } from "../../lib/adminRequest";
-import { callFunction as callOverHttp, clientLogin } from "../helpers/emulator";
-import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { callFunction, clientLogin } from "../helpers/emulator";
+import { SYSTEM_USER, runFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
 import { startProxy } from "../helpers/proxy";
 
 let h: Harness;
@@ -76,14 +76,14 @@ describe("deletePendingUser with a fault at each step", () => {
       const email = await pendingEmail(registered);
       const lines = h.lines.length;
       h.emulator.faults.inject({ match: operation, kind });
-      const direct = await callFunction(h.emulator, "deletePendingUser", userOf(admin), [email]);
+      const direct = await runFunction(h.emulator, "deletePendingUser", userOf(admin), [email]);
       if (operation !== "adminDeleteSession") expect(direct.error?.message).toContain(operation);
       expectNoEmail(email, "the error", everything(direct.error));
       expectNoEmail(email, "the result", JSON.stringify(direct.result ?? null));
 
       // The same through the client API, as an app would see it.
       h.emulator.faults.inject({ match: operation, kind });
-      const answer = await callOverHttp(h.emulator, adminToken, "deletePendingUser", [email]);
+      const answer = await callFunction(h.emulator, adminToken, "deletePendingUser", [email]);
       expectNoEmail(email, "the client's answer", answer.text);
       expectNoEmail(email, "the log", h.lines.slice(lines).join("\n"));
     });
@@ -106,12 +106,12 @@ describe("an Admin API that echoes the email back", () => {
       h.emulator.runtime.setValue("adminApiBaseUrl", `http://127.0.0.1:${port}/api/admin/v3.0`);
       const email = await pendingEmail();
       const lines = h.lines.length;
-      const direct = await callFunction(h.emulator, "deletePendingUser", userOf(admin), [email]);
+      const direct = await runFunction(h.emulator, "deletePendingUser", userOf(admin), [email]);
       expect(direct.error?.message).toMatch(/adminDeletePendingEmailPasswordUser \(DELETE .*\/by_email\/\{email\}\) failed with status (429|500)/);
       expectNoEmail(email, "the error", everything(direct.error));
-      const answerText = (await callOverHttp(h.emulator, adminToken, "deletePendingUser", [email])).text;
+      const answerText = (await callFunction(h.emulator, adminToken, "deletePendingUser", [email])).text;
       expectNoEmail(email, "the client's answer", answerText);
-      const purge = await callFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
+      const purge = await runFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
       expect(purge.error?.message).toMatch(/could not be deleted/);
       expectNoEmail(registered, "the scheduled run's error", everything(purge.error));
       expectNoEmail(registered, "the log", h.lines.slice(lines).join("\n"));
@@ -129,7 +129,7 @@ describe("purgePendingUsers with a fault at each step", () => {
       await pendingEmail();
       const lines = h.lines.length;
       h.emulator.faults.inject({ match: operation, kind, times: 50 });
-      const { result, error } = await callFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
+      const { result, error } = await runFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
       if (operation !== "adminDeleteSession") expect(error?.message).toContain(operation);
       expectNoEmail(registered, "the scheduled run's error", everything(error));
       expectNoEmail(registered, "the result", JSON.stringify(result ?? null));

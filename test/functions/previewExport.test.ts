@@ -8,7 +8,7 @@
 import { EJSON, ObjectId } from "bson";
 import fc from "fast-check";
 import { LIMITS } from "../../emulator/runtime/rules";
-import { SYSTEM_USER, callFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
+import { SYSTEM_USER, runFunction, createUser, startBuiltApp, userOf, type Harness } from "../helpers/builtApp";
 import { recordOperations } from "../helpers/operationCount";
 
 const B = "65f0c0de00000000000000b1";
@@ -60,7 +60,7 @@ async function exportAll(userId: string): Promise<{ pages: any[]; groups: Record
   const groups: Record<string, { owned: any[]; shared: any[] }> = {};
   let after: string | null | undefined;
   do {
-    const { result, error } = await callFunction(h.emulator, "exportCurrentUserData", userOf(userId), after === undefined ? [] : [{ after }]);
+    const { result, error } = await runFunction(h.emulator, "exportCurrentUserData", userOf(userId), after === undefined ? [] : [{ after }]);
     expect(error).toBeUndefined();
     const page = result as any;
     pages.push(page);
@@ -80,7 +80,7 @@ describe("previewDeleteCurrentUser", () => {
     seed(a);
     seed(B);
     const before = snapshot();
-    const { result, error } = await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
+    const { result, error } = await runFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
     expect(error).toBeUndefined();
     const preview = result as any;
     expect(snapshot()).toBe(before);
@@ -96,7 +96,7 @@ describe("previewDeleteCurrentUser", () => {
         { rule: "app.notes by owner_id", action: "delete", deleted: 1, anonymized: 0, detached: 0 },
       ],
     });
-    const deletion = await callFunction(h.emulator, "deleteCurrentUser", userOf(a));
+    const deletion = await runFunction(h.emulator, "deleteCurrentUser", userOf(a));
     expect(deletion.error).toBeUndefined();
     const receipt = deletion.result as any;
     expect(receipt.cleanup.map((r: any) => [r.rule, r.documents, r.detached])).toEqual(
@@ -109,7 +109,7 @@ describe("previewDeleteCurrentUser", () => {
     seed(a);
     const sessions = h.emulator.state.sessionCount("admin");
     const seen = recordOperations(h.emulator.faults);
-    const { error } = await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
+    const { error } = await runFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
     expect(error).toBeUndefined();
     expect(seen.filter((t) => t.startsWith("data:")).sort()).toEqual(PLAN.map((r) => `data:aggregate:${r.database}.${r.collection}`).sort());
     expect(seen.filter((t) => !t.startsWith("data:")).sort()).toEqual(["adminDeleteSession", "adminLogin"]);
@@ -121,7 +121,7 @@ describe("previewDeleteCurrentUser", () => {
     seed(a);
     h.emulator.runtime.setValue("adminApiPrivateKey", "not-the-key");
     try {
-      const { result, error } = await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
+      const { result, error } = await runFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
       expect(error).toBeUndefined();
       const preview = result as any;
       expect(preview.canDeleteNow).toBe(false);
@@ -137,7 +137,7 @@ describe("previewDeleteCurrentUser", () => {
     const a = await createUser(h.emulator);
     h.emulator.runtime.setValue("userDataCleanup", [{ database: "app", collection: "notes", ownerField: "owner_id", action: "erase" }]);
     try {
-      const { result, error } = await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
+      const { result, error } = await runFunction(h.emulator, "previewDeleteCurrentUser", userOf(a));
       expect(error).toBeUndefined();
       expect(result).toEqual({ userId: a, canDeleteNow: false, reason: expect.stringMatching(/userDataCleanup\[0\].*"action" must be "delete" or "anonymize"/), cleanup: [] });
     } finally {
@@ -147,9 +147,9 @@ describe("previewDeleteCurrentUser", () => {
 
   it("follows deleteCurrentUser's caller rules", async () => {
     const a = await createUser(h.emulator);
-    expect((await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a), ["x"])).error?.message).toMatch(/takes no arguments/);
-    expect((await callFunction(h.emulator, "previewDeleteCurrentUser", SYSTEM_USER, [], "system")).error?.message).toMatch(/must be called by a signed-in user/);
-    expect((await callFunction(h.emulator, "previewDeleteCurrentUser", userOf(a, "server"))).error?.message).toMatch(/allowServerUserSelfDelete/);
+    expect((await runFunction(h.emulator, "previewDeleteCurrentUser", userOf(a), ["x"])).error?.message).toMatch(/takes no arguments/);
+    expect((await runFunction(h.emulator, "previewDeleteCurrentUser", SYSTEM_USER, [], "system")).error?.message).toMatch(/must be called by a signed-in user/);
+    expect((await runFunction(h.emulator, "previewDeleteCurrentUser", userOf(a, "server"))).error?.message).toMatch(/allowServerUserSelfDelete/);
   });
 });
 
@@ -195,15 +195,15 @@ describe("exportCurrentUserData", () => {
 
   it("refuses a bad cursor or argument with an error saying what to pass, and a foreign caller", async () => {
     const a = await createUser(h.emulator);
-    const errorOf = async (args: unknown[]) => (await callFunction(h.emulator, "exportCurrentUserData", userOf(a), args)).error?.message;
+    const errorOf = async (args: unknown[]) => (await runFunction(h.emulator, "exportCurrentUserData", userOf(a), args)).error?.message;
     expect(await errorOf([{ after: "not a cursor" }])).toMatch(/"after" is not a cursor this function returned .*Pass the "next" string/);
     expect(await errorOf([{ after: 42 }])).toMatch(/"after" must be a string cursor, got number/);
     expect(await errorOf([{ after: "99.0.0" }])).toMatch(/points past the cleanup plan's 5 rule\(s\)/);
     expect(await errorOf([{ after: "4.7.0" }])).toMatch(/names a part that rule app\.notes by owner_id does not have/);
     expect(await errorOf([{ cursor: "0.0.0" }])).toMatch(/unknown key\(s\) "cursor"/);
     expect(await errorOf(["0.0.0"])).toMatch(/takes one optional argument, an object \{ after \}/);
-    expect((await callFunction(h.emulator, "exportCurrentUserData", SYSTEM_USER, [], "system")).error?.message).toMatch(/must be called by a signed-in user/);
-    expect((await callFunction(h.emulator, "exportCurrentUserData", userOf(a, "server"))).error?.message).toMatch(/allowServerUserSelfDelete/);
+    expect((await runFunction(h.emulator, "exportCurrentUserData", SYSTEM_USER, [], "system")).error?.message).toMatch(/must be called by a signed-in user/);
+    expect((await runFunction(h.emulator, "exportCurrentUserData", userOf(a, "server"))).error?.message).toMatch(/allowServerUserSelfDelete/);
   });
 });
 

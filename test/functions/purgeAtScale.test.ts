@@ -5,7 +5,7 @@
  * that falls behind estimates what remains; only expired registrations go.
  */
 import { ManualClock } from "../../emulator/accounts/clock";
-import { callFunction, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
+import { runFunction, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
 import { countOperations, type OperationCounter } from "../helpers/operationCount";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -47,7 +47,7 @@ describe("purgePendingUsers within its operation budget", () => {
     let before = h.emulator.state.pendingCount();
     for (let i = 0; i < 20 && !runs.some((r) => r.complete); i++) {
       counter.reset();
-      const { result, error } = await callFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
+      const { result, error } = await runFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
       expect(error).toBeUndefined();
       const run = result as PurgeResult;
       expect(counter.count()).toBe(run.operations);
@@ -80,7 +80,7 @@ describe("purgePendingUsers within its operation budget", () => {
 
   it("ends a pass at the first registration that has not expired, without reading the pages after it", async () => {
     counter.reset();
-    const { result } = await callFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
+    const { result } = await runFunction(h.emulator, "purgePendingUsers", SYSTEM_USER, [], "system");
     expect(result).toMatchObject({ complete: true, deleted: 0, scanned: 50 });
     expect(counter.byTarget().adminListPendingUsers).toBe(1);
   });

@@ -3,11 +3,11 @@
  * Admin API pages, and across a run that reaches its time budget and a next run that resumes.
  */
 import { ManualClock } from "../../emulator/accounts/clock";
-import { callFunction, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
+import { runFunction, createUser, startBuiltApp, SYSTEM_USER, type Harness } from "../helpers/builtApp";
 
 const DAY = 24 * 60 * 60 * 1000;
 const runAsSystem = async (h: Harness, name: string) =>
-  (await callFunction(h.emulator, name, SYSTEM_USER, [], "system")) as { result?: Record<string, unknown>; error?: Error };
+  (await runFunction(h.emulator, name, SYSTEM_USER, [], "system")) as { result?: Record<string, unknown>; error?: Error };
 
 describe("purgePendingUsers", () => {
   let h: Harness;

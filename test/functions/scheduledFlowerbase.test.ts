@@ -9,7 +9,7 @@
 import { ObjectId } from "bson";
 import { ManualClock } from "../../emulator/accounts/clock";
 import { FLOWERBASE_DEFAULTS, authUserDocument, type AuthUserStatus } from "../../emulator/flowerbase/documents";
-import { callFunction } from "../helpers/builtApp";
+import { runFunction } from "../helpers/builtApp";
 import { countOperations, type OperationCounter } from "../helpers/operationCount";
 import { PLAN, expectAllCleaned, expectGroupsSettled, expectNextSweepStartsOverAndChangesNothing, expectUnchanged, setUpSweep, sweepToEnd, untouchedBy, type Population, type UserMaker } from "../helpers/orphanFixtures";
 import { FLOWERBASE_TRIGGER_USER, PLATFORMS, login, sessionWorks, startProfile, triggerUserOf, uniqueEmail, type ProfileHarness } from "../helpers/profiles";
@@ -27,7 +27,7 @@ interface PurgeResult {
 
 async function runScheduled(h: ProfileHarness, name: string, counter?: OperationCounter, budget?: number): Promise<{ result?: any; error?: Error }> {
   counter?.reset();
-  const outcome: { result?: any; error?: Error } = await callFunction(h.emulator, name, triggerUserOf(h), [], "system");
+  const outcome: { result?: any; error?: Error } = await runFunction(h.emulator, name, triggerUserOf(h), [], "system");
   if (counter && outcome.result) {
     // The emulator saw exactly what the bundle counted, and never more than the budget.
     expect(counter.count()).toBe(outcome.result.operations);

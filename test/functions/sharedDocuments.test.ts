@@ -6,7 +6,7 @@
  * per rule does not grow with the number of documents.
  */
 import { ObjectId } from "bson";
-import { callFunction, createUser, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
+import { runFunction, createUser, startBuiltAppWithAdmin, userOf, type Harness } from "../helpers/builtApp";
 import { recordOperations } from "../helpers/operationCount";
 
 const B = "65f0c0de00000000000000b1";
@@ -81,7 +81,7 @@ describe("shared documents", () => {
     a = await createUser(h.emulator);
     seed(a);
     seed(B); // B's own documents, including ones B shares with C
-    const { result, error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(a));
+    const { result, error } = await runFunction(h.emulator, "deleteCurrentUser", userOf(a));
     expect(error).toBeUndefined();
     receipt = result;
   });
@@ -147,7 +147,7 @@ describe("shared documents", () => {
 
   it("a second call changes nothing", async () => {
     const before = JSON.stringify(h.emulator.store.toEJSON());
-    const { result, error } = await callFunction(h.emulator, "deleteUser", userOf(admin), [a]);
+    const { result, error } = await runFunction(h.emulator, "deleteUser", userOf(admin), [a]);
     expect(error).toBeUndefined();
     expect((result as any).account).toBe("alreadyGone");
     expect((result as any).cleanup.every((c: any) => c.documents === 0 && c.detached === 0)).toBe(true);
@@ -166,7 +166,7 @@ describe("data operations per rule", () => {
     for (let i = 0; i < copies; i++) seed(a);
     h.emulator.faults.clear();
     const seen = recordOperations(h.emulator.faults);
-    const { error } = await callFunction(h.emulator, "deleteCurrentUser", userOf(a));
+    const { error } = await runFunction(h.emulator, "deleteCurrentUser", userOf(a));
     expect(error).toBeUndefined();
     return seen.filter((target) => target.startsWith("data:") && !target.endsWith("app.deletions")).sort();
   }

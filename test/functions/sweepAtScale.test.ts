@@ -7,7 +7,7 @@
  */
 import { LIMITS } from "../../emulator/runtime/rules";
 import { decodeResult } from "../../emulator/runtime/values";
-import { startBuiltApp, SYSTEM_USER, type Harness, callFunction } from "../helpers/builtApp";
+import { startBuiltApp, SYSTEM_USER, type Harness, runFunction } from "../helpers/builtApp";
 import { DEFAULT_OPERATION_BUDGET } from "../../lib/config";
 import type { OperationCounter } from "../helpers/operationCount";
 import * as fixtures from "../helpers/orphanFixtures";
@@ -154,7 +154,7 @@ describe("sweepOrphanedUserData when a batch cleanup fails", () => {
     let deletes = 0;
     h.emulator.faults.inject({ match: (t) => t === "data:deleteMany:app.posts" && ++deletes === 2, kind: "status500" });
     counter.reset();
-    const failed = await callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
+    const failed = await runFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
     expect(failed.error?.message).toMatch(/Cleanup \(sweep pass\) failed for 1 of 3 rule\(s\): app\.posts by owner_id: .*injected server error/);
     expect(counter.count()).toBeLessThanOrEqual(DEFAULT_OPERATION_BUDGET);
     const state = h.emulator.store.documents("accountDeletion", "jobState").find((d) => d._id === "sweepOrphanedUserData");

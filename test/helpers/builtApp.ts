@@ -58,7 +58,7 @@ export async function createUser(emulator: Emulator, email = `user${++emails}-${
 }
 
 /** Calls a function as the given user and returns its result or the error it threw (never both). */
-export async function callFunction(
+export async function runFunction(
   emulator: Emulator,
   name: string,
   user: RuntimeUser,

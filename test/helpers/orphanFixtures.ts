@@ -7,7 +7,7 @@
 import { EJSON, ObjectId } from "bson";
 import type { Emulator } from "../../emulator/server";
 import type { RuntimeUser } from "../../emulator/runtime/types";
-import { callFunction } from "./builtApp";
+import { runFunction } from "./builtApp";
 import { countOperations, type OperationCounter } from "./operationCount";
 
 export const PLAN = [
@@ -36,7 +36,7 @@ export interface SweepResult {
 /** One run as the scheduler starts it (`triggerUser`: App Services' system user, or Flowerbase's `{}`). */
 export async function sweepOnce(h: WithEmulator, counter: OperationCounter, budget: number, triggerUser: RuntimeUser): Promise<SweepResult> {
   counter.reset();
-  const { result, error } = await callFunction(h.emulator, "sweepOrphanedUserData", triggerUser, [], "system");
+  const { result, error } = await runFunction(h.emulator, "sweepOrphanedUserData", triggerUser, [], "system");
   expect(error).toBeUndefined();
   const run = result as SweepResult;
   // The emulator saw exactly what the bundle counted, and never more than the budget.

@@ -16,7 +16,7 @@
 import fc from "fast-check";
 import { EJSON, ObjectId } from "bson";
 import { parseCleanupPlan } from "../../lib/cleanupPlan";
-import { callFunction, createUser, startBuiltApp, SYSTEM_USER, userOf, type Harness } from "../helpers/builtApp";
+import { runFunction, createUser, startBuiltApp, SYSTEM_USER, userOf, type Harness } from "../helpers/builtApp";
 
 const DEFAULT_RUNS = 300;
 const RUNS = Number(process.env.PROPERTY_RUNS ?? DEFAULT_RUNS);
@@ -233,8 +233,8 @@ type Mode = "self" | "sweep";
 
 /** The built function that removes the departing owners: A's self-deletion, or the sweep's batch of A and B. */
 async function cleanUp(mode: Mode): Promise<{ result?: unknown; error?: Error }> {
-  if (mode === "self") return callFunction(h.emulator, "deleteCurrentUser", userOf(USERS.A));
-  return callFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
+  if (mode === "self") return runFunction(h.emulator, "deleteCurrentUser", userOf(USERS.A));
+  return runFunction(h.emulator, "sweepOrphanedUserData", SYSTEM_USER, [], "system");
 }
 
 async function checkCase(c: Case, mode: Mode = "self"): Promise<void> {
